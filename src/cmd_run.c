@@ -1,0 +1,107 @@
+/* vmdeck run: boot a kernel in the foreground. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/cli.h"
+#include "src/size.h"
+#include "vmm/vmm_run.h"
+
+#define DEFAULT_MEM     (512ull << 20)
+#define DEFAULT_CMDLINE "console=ttyS0"
+
+static const char run_help[] =
+	"options:\n"
+	"  --kernel FILE        Linux bzImage, or an ELF kernel with a PVH entry point (required)\n"
+	"  --initrd FILE        initial ramdisk\n"
+	"  --cmdline STR        kernel command line (default: \"" DEFAULT_CMDLINE "\")\n"
+	"  --mem SIZE           guest RAM, e.g. 512M or 2G; a bare number means MiB (default: 512M)\n"
+	"  --cpus N             number of vCPUs (default: 1)\n"
+	"  --serial MODE        where COM1 goes: stdio (default), file:PATH or none\n"
+	"  --no-reboot          exit when the guest reboots instead of booting again\n"
+	"\n"
+	"With --serial stdio on a terminal, the terminal is in raw mode and Ctrl-A is the\n"
+	"escape key: Ctrl-A x stops the VM, Ctrl-A h lists the other keys.\n"
+	"\n"
+	"exit status: 0 when the guest powers off (or reboots with --no-reboot) or the VM\n"
+	"is stopped; 1 on a runtime failure; 2 on bad input (missing or unbootable kernel,\n"
+	"bad sizes, no usable /dev/kvm); 3 when the guest crashes (triple fault) or KVM\n"
+	"cannot run it.\n";
+
+static int exec_run(int argc, char **argv);
+
+const struct cli_cmd cmd_run_entry = {
+	.name = "run",
+	.args = "--kernel FILE [--initrd FILE] [--cmdline STR] [--mem SIZE] [--cpus N] "
+		"[--serial stdio|file:PATH|none] [--no-reboot]",
+	.summary = "boot a kernel in a VM in the foreground, serial console on stdio",
+	.help = run_help,
+	.exec = exec_run,
+};
+
+enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_SERIAL, OPT_NO_REBOOT };
+
+static int parse_cpus(const char *s, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || v > 100000 || *s == '-')
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int exec_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, OPT_KERNEL },
+		{ "initrd", required_argument, NULL, OPT_INITRD },
+		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+		{ "mem", required_argument, NULL, OPT_MEM },
+		{ "cpus", required_argument, NULL, OPT_CPUS },
+		{ "serial", required_argument, NULL, OPT_SERIAL },
+		{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cli_cmd *cmd = &cmd_run_entry;
+	struct vm_config cfg = { .name = "vm", .mem = DEFAULT_MEM, .cpus = 1, .cmdline = DEFAULT_CMDLINE,
+				 .kvm_path = getenv("VMDECK_KVM_DEVICE") };
+	struct serial_config serial = { .kind = SERIAL_STDIO };
+	struct error err;
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_KERNEL: cfg.kernel = optarg; break;
+		case OPT_INITRD: cfg.initrd = optarg; break;
+		case OPT_CMDLINE: cfg.cmdline = optarg; break;
+		case OPT_MEM:
+			if (size_parse(optarg, 20, &cfg.mem) < 0)
+				return cli_usage_error(cmd, "--mem takes a size such as 512M or 2G, not '%s'", optarg);
+			cfg.mem = (cfg.mem + 4095) & ~4095ull;
+			break;
+		case OPT_CPUS:
+			if (parse_cpus(optarg, &cfg.cpus) < 0)
+				return cli_usage_error(cmd, "--cpus takes a whole number, not '%s'", optarg);
+			break;
+		case OPT_SERIAL:
+			if (serial_parse(optarg, &serial, &err) < 0)
+				return cli_usage_error(cmd, "%s", err.msg);
+			break;
+		case OPT_NO_REBOOT: cfg.no_reboot = true; break;
+		case ':':
+			return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
+		default:
+			return cli_usage_error(cmd, "unknown option '%s'; `vmdeck help run` lists them",
+					       argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if (!cfg.kernel)
+		return cli_usage_error(cmd, "--kernel FILE is required");
+	return vmm_run(&cfg, &serial);
+}

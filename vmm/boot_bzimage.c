@@ -1,0 +1,111 @@
+/* Linux x86 boot protocol, 64-bit entry (Documentation/arch/x86/boot.rst). */
+#include <asm/bootparam.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "vmm/boot.h"
+#include "vmm/layout.h"
+
+#define SETUP_HDR_OFFSET 0x1f1
+#define MIN_PROTOCOL     0x020c   /* 2.12: xloadflags and the 64-bit entry flag */
+
+static void fill_e820(struct boot_params *bp, const struct e820_map *map)
+{
+	unsigned n = map->nr < E820_MAX_ENTRIES_ZEROPAGE ? map->nr : E820_MAX_ENTRIES_ZEROPAGE;
+	for (unsigned i = 0; i < n; i++) {
+		bp->e820_table[i].addr = map->e[i].addr;
+		bp->e820_table[i].size = map->e[i].size;
+		bp->e820_table[i].type = map->e[i].type;
+	}
+	bp->e820_entries = (__u8)n;
+}
+
+/* Copies the image's setup header into BP; its length is given by the jump
+ * at offset 0x200 (boot.rst: "the end of the setup header"). */
+static void copy_setup_header(struct boot_params *bp, const uint8_t *image)
+{
+	size_t end = 0x202 + image[0x201];
+	size_t max_end = SETUP_HDR_OFFSET + sizeof(bp->hdr);
+	if (end > max_end)
+		end = max_end;
+	memcpy((uint8_t *)bp + SETUP_HDR_OFFSET, image + SETUP_HDR_OFFSET, end - SETUP_HDR_OFFSET);
+}
+
+static int check_header(const struct setup_header *h, size_t size, size_t setup_bytes,
+			struct error *err)
+{
+	if (h->version < MIN_PROTOCOL)
+		return error_set(err, "it uses Linux boot protocol %u.%02u and vmdeck needs 2.12 or newer "
+				 "for the 64-bit entry (Linux 3.8 or later)", h->version >> 8, h->version & 0xff);
+	if (!(h->xloadflags & XLF_KERNEL_64))
+		return error_set(err, "it is a bzImage without a 64-bit entry point (a 32-bit kernel)");
+	if (setup_bytes >= size)
+		return error_set(err, "it is truncated: the setup code claims %zu bytes and the file has %zu",
+				 setup_bytes, size);
+	return 0;
+}
+
+int boot_load_bzimage(const struct guest_mem *gm, const struct boot_config *cfg,
+		      struct boot_entry *entry, struct error *err)
+{
+	const uint8_t *image = cfg->kernel;
+	size_t size = cfg->kernel_size;
+	if (size < SETUP_HDR_OFFSET + sizeof(struct setup_header) + 512)
+		return error_set(err, "it is too short to be a bzImage (%zu bytes)", size);
+
+	struct boot_params *bp = gm_ptr(gm, LAYOUT_ZERO_PAGE, sizeof(*bp));
+	if (!bp)
+		return error_set(err, "guest RAM is too small for the boot parameters");
+	memset(bp, 0, sizeof(*bp));
+	copy_setup_header(bp, image);
+	struct setup_header *h = &bp->hdr;
+
+	size_t setup_sects = h->setup_sects ? h->setup_sects : 4;
+	size_t setup_bytes = (setup_sects + 1) * 512;
+	if (check_header(h, size, setup_bytes, err) < 0)
+		return -1;
+
+	uint64_t align = h->kernel_alignment;
+	if (align < 4096 || (align & (align - 1)))
+		align = 2 * MiB;
+	uint64_t load = h->pref_address ? h->pref_address : LAYOUT_KERNEL_DEFAULT;
+	if (h->relocatable_kernel)
+		load = (load + align - 1) & ~(align - 1);
+	uint64_t payload = size - setup_bytes;
+	uint64_t need = h->init_size > payload ? h->init_size : payload;
+	if (load < LAYOUT_HIGH_MEM || !gm_is_ram(gm, load, need))
+		return error_set(err, "the kernel needs %llu MiB of RAM from %#llx, more than the VM has; "
+				 "raise --mem", (unsigned long long)((load + need) >> 20) + 1,
+				 (unsigned long long)load);
+	memcpy(gm_ptr(gm, load, payload), image + setup_bytes, payload);
+
+	size_t cmdline_max = h->version >= 0x0206 ? h->cmdline_size : 255;
+	if (boot_write_cmdline(gm, cfg->cmdline, cmdline_max, err) < 0)
+		return -1;
+	h->cmd_line_ptr = (__u32)LAYOUT_CMDLINE;
+
+	if (cfg->initrd) {
+		uint64_t max_end = (uint64_t)h->initrd_addr_max + 1;
+		if (max_end > LAYOUT_LOW_RAM_MAX)
+			max_end = LAYOUT_LOW_RAM_MAX;
+		uint64_t at;
+		if (boot_place_initrd(gm, cfg, load + need, max_end, &at, err) < 0)
+			return -1;
+		h->ramdisk_image = (__u32)at;
+		h->ramdisk_size = (__u32)cfg->initrd_size;
+	}
+
+	h->vid_mode = 0xffff;                 /* "normal" */
+	h->type_of_loader = 0xff;             /* undefined boot loader */
+	h->loadflags |= LOADED_HIGH | CAN_USE_HEAP;
+	h->loadflags &= (__u8)~KEEP_SEGMENTS;
+	h->heap_end_ptr = 0xfe00;
+	bp->acpi_rsdp_addr = cfg->rsdp;
+	fill_e820(bp, cfg->e820);
+
+	if (boot_write_cpu_tables(gm) < 0)
+		return error_set(err, "guest RAM is too small for the boot page tables");
+	*entry = (struct boot_entry){ .mode = BOOT_MODE_LINUX64, .rip = load + 0x200,
+				      .arg = LAYOUT_ZERO_PAGE };
+	return 0;
+}

@@ -1,0 +1,95 @@
+/* The machine's fixed devices and where they sit. */
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "src/log.h"
+#include "vmm/acpi.h"
+#include "vmm/layout.h"
+#include "vmm/vm.h"
+
+static void kvm_irq_set(void *ctx, unsigned gsi, int level)
+{
+	struct vm *vm = ctx;
+	int fd = __atomic_load_n(&vm->fd, __ATOMIC_ACQUIRE);
+	if (fd < 0)
+		return;   /* between boots: the new irqchip starts with every line low */
+	struct kvm_irq_level irq = { .irq = gsi, .level = (uint32_t)level };
+	if (ioctl(fd, KVM_IRQ_LINE, &irq) < 0)
+		log_debug("KVM_IRQ_LINE %u: %s", gsi, strerror(errno));
+}
+
+static struct irq_line isa_irq(struct vm *vm, unsigned irq)
+{
+	return (struct irq_line){ .set = kvm_irq_set, .ctx = vm, .gsi = irq };
+}
+
+static void guest_reset(void *opaque)
+{
+	vm_request(opaque, VM_REQ_RESET);
+}
+
+static void guest_poweroff(void *opaque)
+{
+	vm_request(opaque, VM_REQ_POWEROFF);
+}
+
+static void must_register(struct bus *bus, uint64_t base, uint64_t len, const struct bus_ops *ops,
+			  void *opaque, const char *name)
+{
+	/* The fixed layout cannot clash; a clash is a bug in this file. */
+	if (bus_register(bus, base, len, ops, opaque, name) < 0)
+		log_error("internal: %s at %#llx overlaps another device", name, (unsigned long long)base);
+}
+
+void vm_devices_init(struct vm *vm, struct uart_backend serial)
+{
+	bus_init(&vm->pio);
+	bus_init(&vm->mmio);
+	uart_init(&vm->com1, isa_irq(vm, IRQ_COM1), serial);
+	rtc_init(&vm->rtc, vm->low.size, vm->high.size, vm->cfg.cpus);
+	i8042_init(&vm->i8042, isa_irq(vm, IRQ_KEYBOARD), isa_irq(vm, IRQ_MOUSE), guest_reset, vm);
+	pm_init(&vm->pm, isa_irq(vm, IRQ_SCI),
+		(struct pm_events){ .poweroff = guest_poweroff, .reset = guest_reset, .opaque = vm });
+
+	must_register(&vm->pio, PORT_COM1, 8, &uart_bus_ops, &vm->com1, "com1");
+	must_register(&vm->pio, PORT_RTC, 2, &rtc_bus_ops, &vm->rtc, "rtc");
+	must_register(&vm->pio, PORT_I8042_DATA, 5, &i8042_bus_ops, &vm->i8042, "i8042");
+	must_register(&vm->pio, PORT_ACPI_PM, ACPI_PM_LEN, &pm_bus_ops, &vm->pm, "acpi-pm");
+	must_register(&vm->pio, PORT_RESET_CTL, 1, &reset_ctl_ops, &vm->pm, "reset-control");
+	must_register(&vm->pio, PORT_POST, 1, &sink_bus_ops, &vm->post, "post-code");
+	must_register(&vm->pio, PORT_IODELAY, 1, &sink_bus_ops, &vm->iodelay, "io-delay");
+}
+
+void vm_devices_reset(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->com1.lock);
+	uart_reset(&vm->com1);
+	pthread_mutex_unlock(&vm->com1.lock);
+	pthread_mutex_lock(&vm->i8042.lock);
+	i8042_reset(&vm->i8042);
+	pthread_mutex_unlock(&vm->i8042.lock);
+	pm_reset(&vm->pm);
+}
+
+void vm_devices_destroy(struct vm *vm)
+{
+	uart_destroy(&vm->com1);
+	rtc_destroy(&vm->rtc);
+	i8042_destroy(&vm->i8042);
+	pm_destroy(&vm->pm);
+	bus_destroy(&vm->pio);
+	bus_destroy(&vm->mmio);
+}
+
+int vm_write_acpi(struct vm *vm, uint64_t *rsdp, struct error *err)
+{
+	struct acpi_config cfg = {
+		.nr_cpus = vm->cfg.cpus,
+		.ioapic_id = 0,   /* what the in-kernel IOAPIC reports, as on QEMU */
+	};
+	uint8_t *area = gm_ptr(&vm->mem, LAYOUT_BIOS_AREA, LAYOUT_BIOS_AREA_SIZE);
+	if (!area || !acpi_build(&cfg, area, LAYOUT_BIOS_AREA_SIZE, LAYOUT_BIOS_AREA, rsdp))
+		return error_set(err, "the ACPI tables do not fit in the BIOS area");
+	return 0;
+}
