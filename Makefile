@@ -153,6 +153,8 @@ build/guest/%.bz: tests/guest/%.c $(GUEST_KIT) tests/guest/bzheader.S tests/gues
 guests: $(GUEST_ELFS)
 
 TEST_BINS := $(UNIT_BINS) $(KVM_BINS) $(SYS_BINS)
+# Keep test objects between runs (they are intermediates of pattern rules).
+.SECONDARY:
 
 check: $(VMDECK) $(TEST_BINS) $(GUEST_ELFS)
 	@VMDECK_BIN=$(abspath $(VMDECK)) VMDECK_GUESTS=$(abspath build/guest) \
