@@ -140,7 +140,7 @@ int vm_load(struct vm *vm, struct error *err)
 
 int vm_boot(struct vm *vm, struct error *err)
 {
-	if (create_kvm_vm(vm, err) < 0)
+	if (create_kvm_vm(vm, err) < 0 || vm_devices_attach_kvm(vm, vm->fd, err) < 0)
 		return -1;
 	for (unsigned i = 0; i < vm->cfg.cpus; i++)
 		if (vcpu_create(vm, &vm->vcpus[i], i, err) < 0)
@@ -186,6 +186,8 @@ void vm_shutdown_kvm(struct vm *vm)
 	}
 	int fd = vm->fd;
 	__atomic_store_n(&vm->fd, -1, __ATOMIC_RELEASE);
+	if (vm->devices_ready)
+		vm_devices_attach_kvm(vm, -1, NULL);
 	if (fd >= 0)
 		close(fd);
 	pthread_mutex_lock(&vm->lock);

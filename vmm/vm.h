@@ -19,7 +19,13 @@
 #include "vmm/dev_sink.h"
 #include "vmm/dev_uart.h"
 #include "vmm/guest_mem.h"
+#include "vmm/irq_router.h"
 #include "vmm/kvm.h"
+#include "vmm/pci.h"
+
+#define VM_MAX_VIRTIO 16
+
+struct virtio_pci;
 
 #define VM_MIN_MEM (8ull << 20)
 #define VM_MAX_CPUS 255          /* xAPIC ids 0..254; 255 is the broadcast id */
@@ -74,6 +80,10 @@ struct vm {
 	struct i8042 i8042;
 	struct pm pm;
 	struct sink post, iodelay;
+	struct irq_router router;
+	struct pci_bus pci;
+	struct virtio_pci *virtio[VM_MAX_VIRTIO];   /* devices on the PCI bus */
+	unsigned nr_virtio;
 
 	uint8_t *kernel, *initrd;         /* file contents until they are loaded */
 	size_t kernel_size, initrd_size;
@@ -134,5 +144,10 @@ void vm_devices_init(struct vm *vm, struct uart_backend serial);
 void vm_devices_reset(struct vm *vm);
 void vm_devices_destroy(struct vm *vm);
 int vm_write_acpi(struct vm *vm, uint64_t *rsdp, struct error *err);
+/* Binds device interrupts and kicks to the current KVM VM (fd >= 0) or
+ * forgets it (fd < 0). */
+int vm_devices_attach_kvm(struct vm *vm, int fd, struct error *err);
+/* Adds a virtio device to the PCI bus (before the first boot). */
+int vm_add_virtio(struct vm *vm, struct virtio_pci *vp, struct error *err);
 
 #endif
