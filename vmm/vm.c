@@ -94,6 +94,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct uart_backend se
 		return -1;
 	vm_devices_init(vm, serial);
 	vm->devices_ready = true;
+	if (vm_create_devices(vm, err) < 0)
+		return -1;
 	return vm_load(vm, err);
 }
 

@@ -71,12 +71,17 @@ void vm_devices_init(struct vm *vm, struct uart_backend serial)
 	pci_bus_reset(&vm->pci);
 }
 
-int vm_add_virtio(struct vm *vm, struct virtio_pci *vp, struct error *err)
+int vm_add_device(struct vm *vm, const char *kind, void *dev, struct virtio_pci *vp,
+		  void (*destroy)(void *dev), struct error *err)
 {
-	if (vm->nr_virtio >= VM_MAX_VIRTIO || pci_bus_add(&vm->pci, &vp->pci) < 0)
-		return error_set(err, "too many devices: the PCI bus is full");
-	vm->virtio[vm->nr_virtio++] = vp;
-	pci_bus_reset(&vm->pci);
+	if (vm->nr_devices >= VM_MAX_DEVICES || (vp && pci_bus_add(&vm->pci, &vp->pci) < 0)) {
+		if (destroy)
+			destroy(dev);
+		return error_set(err, "too many devices: vmdeck takes at most %d", VM_MAX_DEVICES);
+	}
+	vm->devices[vm->nr_devices++] = (struct vm_device){ kind, dev, vp, destroy };
+	if (vp)
+		pci_bus_reset(&vm->pci);
 	return 0;
 }
 
@@ -84,8 +89,8 @@ int vm_devices_attach_kvm(struct vm *vm, int fd, struct error *err)
 {
 	if (irq_router_attach(&vm->router, fd) < 0 && fd >= 0)
 		return error_set(err, "KVM refused the interrupt routing table");
-	for (unsigned i = 0; i < vm->nr_virtio; i++)
-		if (virtio_pci_attach_kvm(vm->virtio[i], fd, err) < 0)
+	for (unsigned i = 0; i < vm->nr_devices; i++)
+		if (vm->devices[i].vp && virtio_pci_attach_kvm(vm->devices[i].vp, fd, err) < 0)
 			return -1;
 	return 0;
 }
@@ -99,13 +104,18 @@ void vm_devices_reset(struct vm *vm)
 	i8042_reset(&vm->i8042);
 	pthread_mutex_unlock(&vm->i8042.lock);
 	pm_reset(&vm->pm);
-	for (unsigned i = 0; i < vm->nr_virtio; i++)
-		virtio_pci_reset(vm->virtio[i]);
+	for (unsigned i = 0; i < vm->nr_devices; i++)
+		if (vm->devices[i].vp)
+			virtio_pci_reset(vm->devices[i].vp);
 	pci_bus_reset(&vm->pci);
 }
 
 void vm_devices_destroy(struct vm *vm)
 {
+	for (unsigned i = vm->nr_devices; i-- > 0;)
+		if (vm->devices[i].destroy)
+			vm->devices[i].destroy(vm->devices[i].dev);
+	vm->nr_devices = 0;
 	uart_destroy(&vm->com1);
 	rtc_destroy(&vm->rtc);
 	i8042_destroy(&vm->i8042);

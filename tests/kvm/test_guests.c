@@ -164,6 +164,19 @@ static void test_smp_brings_up_every_cpu(void **state)
 	spawn_free(&r);
 }
 
+static void test_pci_config_space_through_ecam_and_ports(void **state)
+{
+	SKIP_WITHOUT_KVM();
+	struct spawn_result r;
+	boot(&r, "g_pci.elf", NULL, NULL);
+	assert_int_equal(r.status, 0);
+	assert_has(r.out, "pci: host bridge ecam 0x81b36 cf8 0x81b36");
+	assert_has(r.out, "pci: class 0x60000");
+	assert_has(r.out, "pci: empty slot 0xffffffff 0xffffffff");
+	assert_has(r.out, "pci: mcfg base 0xe0000000 buses 0-15");
+	spawn_free(&r);
+}
+
 static uint64_t xorshift(uint64_t loops)
 {
 	uint64_t x = 88172645463325252ull;
@@ -259,6 +272,7 @@ int main(void)
 		cmocka_unit_test(test_unassigned_ports_and_mmio_read_all_ones),
 		cmocka_unit_test(test_serial_input_raises_interrupts),
 		cmocka_unit_test(test_smp_brings_up_every_cpu),
+		cmocka_unit_test(test_pci_config_space_through_ecam_and_ports),
 		cmocka_unit_test(test_ring3_loop_computes_right_result),
 		cmocka_unit_test(test_serial_to_file_is_private),
 		cmocka_unit_test(test_serial_none_prints_nothing),
