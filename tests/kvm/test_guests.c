@@ -135,6 +135,22 @@ static void test_unassigned_ports_and_mmio_read_all_ones(void **state)
 	spawn_free(&r);
 }
 
+/* 4.5 GiB: 3.5 GiB below the PCI hole and the rest above 4 GiB. */
+static void test_memory_above_the_pci_hole_goes_above_4g(void **state)
+{
+	SKIP_WITHOUT_KVM();
+	struct spawn_result r;
+	char *argv[] = { (char *)vmdeck_bin(), "run", "--kernel", (char *)guest_path("g_hello.elf"),
+			 "--mem", "4608M", "--cmdline", "action=highmem", NULL };
+	assert_int_equal(spawn_run(argv, NULL, NULL, TIMEOUT_MS, &r), 0);
+	assert_int_equal(r.status, 0);
+	assert_has(r.out, "hello: memmap 0x100000 0xdff00000 type 1\n");
+	assert_has(r.out, "hello: memmap 0xe0000000 0x1000000 type 2\n");
+	assert_has(r.out, "hello: memmap 0x100000000 0x40000000 type 1\n");
+	assert_has(r.out, "hello: top of ram 0x140000000 writable");
+	spawn_free(&r);
+}
+
 static void test_serial_input_raises_interrupts(void **state)
 {
 	SKIP_WITHOUT_KVM();
@@ -341,6 +357,7 @@ int main(void)
 		cmocka_unit_test(test_no_reboot_exits_on_reset),
 		cmocka_unit_test(test_triple_fault_exits_3_with_one_sentence),
 		cmocka_unit_test(test_unassigned_ports_and_mmio_read_all_ones),
+		cmocka_unit_test(test_memory_above_the_pci_hole_goes_above_4g),
 		cmocka_unit_test(test_serial_input_raises_interrupts),
 		cmocka_unit_test(test_smp_brings_up_every_cpu),
 		cmocka_unit_test(test_pci_config_space_through_ecam_and_ports),
