@@ -129,6 +129,19 @@ static void patch_amd_topology(struct cpuid_table *t, unsigned nr_vcpus)
 	remove_leaf(t, 0x8000001d);
 }
 
+void cpuid_set_brand(struct cpuid_table *t, const uint32_t brand[12])
+{
+	for (unsigned i = 0; i < 3; i++) {
+		struct kvm_cpuid_entry2 *e = cpuid_find(t, 0x80000002 + i, 0);
+		if (!e)
+			continue;
+		e->eax = brand[4 * i];
+		e->ebx = brand[4 * i + 1];
+		e->ecx = brand[4 * i + 2];
+		e->edx = brand[4 * i + 3];
+	}
+}
+
 void cpuid_patch(struct cpuid_table *t, unsigned vcpu, unsigned nr_vcpus, bool tsc_deadline)
 {
 	struct kvm_cpuid_entry2 *e = cpuid_find(t, 1, 0);
