@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,9 +17,21 @@
 
 /* ---- fake guest memory ---------------------------------------------------- */
 
+/* Small regions come from calloc so that ASan sees any write past their
+ * ends; big ones are NORESERVE mappings that cost only what is touched. */
+#define TL_MEM_CALLOC_MAX (256 * MiB)
+
 void tl_mem_add(struct tl_mem *m, uint64_t gpa, uint64_t size)
 {
-	void *p = calloc(1, size);
+	void *p;
+	if (size <= TL_MEM_CALLOC_MAX) {
+		p = calloc(1, size);
+	} else {
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			 -1, 0);
+		if (p == MAP_FAILED)
+			p = NULL;
+	}
 	assert_non_null(p);
 	assert_int_equal(gm_add(&m->gm, gpa, size, p), 0);
 	m->buf[m->gm.nr - 1] = p;
@@ -31,10 +44,22 @@ void tl_mem_init_pc(struct tl_mem *m, uint64_t low)
 	tl_mem_add(m, LAYOUT_VGA_WINDOW + 128 * KiB, low - LAYOUT_VGA_WINDOW - 128 * KiB);
 }
 
+void tl_mem_init_pc_total(struct tl_mem *m, uint64_t total)
+{
+	uint64_t low = total < LAYOUT_LOW_RAM_MAX ? total : LAYOUT_LOW_RAM_MAX;
+	tl_mem_init_pc(m, low);
+	if (total > low)
+		tl_mem_add(m, LAYOUT_HIGH_RAM_BASE, total - low);
+}
+
 void tl_mem_free(struct tl_mem *m)
 {
-	for (unsigned i = 0; i < GM_MAX_REGIONS; i++)
-		free(m->buf[i]);
+	for (unsigned i = 0; i < m->gm.nr; i++) {
+		if (m->gm.regions[i].size <= TL_MEM_CALLOC_MAX)
+			free(m->buf[i]);
+		else
+			munmap(m->buf[i], m->gm.regions[i].size);
+	}
 	memset(m, 0, sizeof(*m));
 }
 

@@ -23,6 +23,9 @@ struct tl_mem {
 /* The PC layout vm_memory_map() builds for LOW bytes of RAM below 4 GiB:
  * [0, 640 KiB) and [768 KiB, LOW); the VGA window is a hole. */
 void tl_mem_init_pc(struct tl_mem *m, uint64_t low);
+/* The same for TOTAL bytes of RAM as `--mem TOTAL` lays them out: at most
+ * 3.5 GiB below 4 GiB, the rest from 4 GiB up. */
+void tl_mem_init_pc_total(struct tl_mem *m, uint64_t total);
 /* Adds one more region of SIZE bytes at GPA (calloc'ed). */
 void tl_mem_add(struct tl_mem *m, uint64_t gpa, uint64_t size);
 void tl_mem_free(struct tl_mem *m);
