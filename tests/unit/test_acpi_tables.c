@@ -271,7 +271,9 @@ static void area_too_small_builds_nothing(void **state)
 		assert_int_equal(rsdp, 0x1234);
 		free(buf);
 	}
-	uint8_t *exact = malloc(full.used);
+	/* Alignment gaps between tables are left as they were (guest RAM is
+	 * zero), so start from zeros to compare. */
+	uint8_t *exact = calloc(1, full.used);
 	uint64_t rsdp;
 	assert_int_equal(acpi_build(&cfg, exact, full.used, LAYOUT_BIOS_AREA, &rsdp), full.used);
 	assert_memory_equal(exact, full.buf, full.used);
