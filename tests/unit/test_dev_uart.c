@@ -257,6 +257,24 @@ static void thre_interrupt_edges(void **state)
 	assert_int_equal(f->u.tx_bytes, 3);
 }
 
+/* serial8250_do_startup's THRE test: enabling THRI twice must show a THRE
+ * interrupt both times, or Linux flags UART_BUG_THRE and polls instead. */
+static void linux_thre_startup_test(void **state)
+{
+	struct fixture *f = *state;
+	wr(f, UART_LCR, 0x03);
+	wr(f, UART_IER, UART_IER_THRI);
+	uint8_t iir1 = rd(f, UART_IIR);
+	wr(f, UART_IER, 0);
+	wr(f, UART_IER, UART_IER_THRI);
+	uint8_t iir = rd(f, UART_IIR);
+	wr(f, UART_IER, 0);
+	assert_int_equal(iir1 & 0x0f, UART_IIR_THRI);
+	assert_int_equal(iir & 0x0f, UART_IIR_THRI);
+	assert_true(rd(f, UART_LSR) & UART_LSR_TEMT);
+	assert_int_equal(f->irq.level, 0);
+}
+
 static void interrupt_priority(void **state)
 {
 	struct fixture *f = *state;
@@ -410,6 +428,7 @@ int main(void)
 		T(receive_rdi_and_cti_by_trigger_level),
 		T(receive_without_fifo),
 		T(thre_interrupt_edges),
+		T(linux_thre_startup_test),
 		T(interrupt_priority),
 		T(loopback_probe),
 		T(msr_delta_bits),
