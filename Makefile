@@ -70,7 +70,7 @@ BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRCS))
 # linked with the kit's start.S and lib.c).
 GUEST_SRCS := $(sort $(wildcard tests/guest/g_*.c))
 GUEST_ELFS := $(patsubst tests/guest/%.c,build/guest/%.elf,$(GUEST_SRCS)) build/guest/g_hello.bz
-GUEST_KIT := tests/guest/start.S tests/guest/lib.c
+GUEST_KIT := tests/guest/start.S tests/guest/lib.c tests/guest/virtio.c
 GUEST_CFLAGS := -m64 -O2 -ffreestanding -fno-pic -no-pie -nostdlib -static -mno-red-zone \
 	-mgeneral-regs-only -fno-stack-protector -fno-asynchronous-unwind-tables -Wall -Wextra \
 	-Wno-unused-parameter -Itests/guest -Wl,--build-id=none -Wl,-z,noexecstack \
@@ -139,7 +139,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TESTLIB_OBJS) $(LIBVMDECK)
 	@mkdir -p $(dir $@)
 	$(TEST_LINK)
 
-build/guest/%.elf: tests/guest/%.c $(GUEST_KIT) tests/guest/guest.ld tests/guest/guest.h | $(DEPS_STAMP)
+build/guest/%.elf: tests/guest/%.c $(GUEST_KIT) tests/guest/guest.ld tests/guest/guest.h tests/guest/virtio.h | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  GUEST   $@")
 	$(Q)$(CC) $(GUEST_CFLAGS) -Wl,-T,tests/guest/guest.ld -o $@ $(GUEST_KIT) $<
@@ -153,6 +153,8 @@ build/guest/%.bz: tests/guest/%.c $(GUEST_KIT) tests/guest/bzheader.S tests/gues
 guests: $(GUEST_ELFS)
 
 TEST_BINS := $(UNIT_BINS) $(KVM_BINS) $(SYS_BINS)
+# Keep test objects between runs (they are intermediates of pattern rules).
+.SECONDARY:
 
 check: $(VMDECK) $(TEST_BINS) $(GUEST_ELFS)
 	@VMDECK_BIN=$(abspath $(VMDECK)) VMDECK_GUESTS=$(abspath build/guest) \

@@ -18,7 +18,9 @@ static const char run_help[] =
 	"  --cmdline STR        kernel command line (default: \"" DEFAULT_CMDLINE "\")\n"
 	"  --mem SIZE           guest RAM, e.g. 512M or 2G; a bare number means MiB (default: 512M)\n"
 	"  --cpus N             number of vCPUs (default: 1)\n"
-	"  --serial MODE        where COM1 goes: stdio (default), file:PATH or none\n"
+	"  --serial MODE        where COM1 goes: stdio (default), file:PATH, socket:PATH or none;\n"
+	"                       a socket (mode 0600) takes several consoles, each of which sees\n"
+	"                       the last 64 KiB of output first\n"
 	"  --no-reboot          exit when the guest reboots instead of booting again\n"
 	"\n"
 	"With --serial stdio on a terminal, the terminal is in raw mode and Ctrl-A is the\n"
@@ -34,7 +36,7 @@ static int exec_run(int argc, char **argv);
 const struct cli_cmd cmd_run_entry = {
 	.name = "run",
 	.args = "--kernel FILE [--initrd FILE] [--cmdline STR] [--mem SIZE] [--cpus N] "
-		"[--serial stdio|file:PATH|none] [--no-reboot]",
+		"[--serial stdio|file:PATH|socket:PATH|none] [--no-reboot]",
 	.summary = "boot a kernel in a VM in the foreground, serial console on stdio",
 	.help = run_help,
 	.exec = exec_run,

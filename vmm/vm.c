@@ -94,6 +94,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct uart_backend se
 		return -1;
 	vm_devices_init(vm, serial);
 	vm->devices_ready = true;
+	if (vm_create_devices(vm, err) < 0)
+		return -1;
 	return vm_load(vm, err);
 }
 
@@ -140,7 +142,7 @@ int vm_load(struct vm *vm, struct error *err)
 
 int vm_boot(struct vm *vm, struct error *err)
 {
-	if (create_kvm_vm(vm, err) < 0)
+	if (create_kvm_vm(vm, err) < 0 || vm_devices_attach_kvm(vm, vm->fd, err) < 0)
 		return -1;
 	for (unsigned i = 0; i < vm->cfg.cpus; i++)
 		if (vcpu_create(vm, &vm->vcpus[i], i, err) < 0)
@@ -186,6 +188,8 @@ void vm_shutdown_kvm(struct vm *vm)
 	}
 	int fd = vm->fd;
 	__atomic_store_n(&vm->fd, -1, __ATOMIC_RELEASE);
+	if (vm->devices_ready)
+		vm_devices_attach_kvm(vm, -1, NULL);
 	if (fd >= 0)
 		close(fd);
 	pthread_mutex_lock(&vm->lock);

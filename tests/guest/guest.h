@@ -79,6 +79,8 @@ void ioapic_route(unsigned pin, unsigned vector, unsigned dest, bool level);
 void enter_user(void (*fn)(void));
 /* ACPI: the MADT's local APIC ids; returns the count (0: no MADT). */
 unsigned acpi_cpu_ids(uint8_t *ids, unsigned max);
+/* The ACPI table with signature SIG (checksum verified), or NULL. */
+const void *acpi_find_table(const char *sig);
 
 /* start.S */
 extern char tramp_start[], tramp_end[];

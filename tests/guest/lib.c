@@ -292,7 +292,7 @@ static bool checksum_ok(const void *p, size_t n)
 	return s == 0;
 }
 
-static const struct acpi_sdt *find_table(const char *sig)
+const void *acpi_find_table(const char *sig)
 {
 	uint64_t rsdp = 0;
 	if (!boot_is_bzimage)
@@ -317,7 +317,7 @@ static const struct acpi_sdt *find_table(const char *sig)
 
 unsigned acpi_cpu_ids(uint8_t *ids, unsigned max)
 {
-	const struct acpi_sdt *madt = find_table("APIC");
+	const struct acpi_sdt *madt = acpi_find_table("APIC");
 	if (!madt)
 		return 0;
 	unsigned n = 0;
