@@ -167,11 +167,11 @@ static void run_refuses_bad_cpus(void **state)
 
 static void run_refuses_bad_serial(void **state)
 {
-	static const char *const bad[] = { "tty", "file:", "FILE:/x", "", "stdio2" };
+	static const char *const bad[] = { "tty", "file:", "socket:", "FILE:/x", "", "stdio2" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct result r = run_cli((const char *[]){ "vmdeck", "run", "--kernel", "k", "--serial", bad[i], NULL });
 		char want[128];
-		snprintf(want, sizeof(want), "--serial takes stdio, file:PATH or none, not '%s'", bad[i]);
+		snprintf(want, sizeof(want), "--serial takes stdio, file:PATH, socket:PATH or none, not '%s'", bad[i]);
 		assert_usage_error(&r, want);
 		result_free(&r);
 	}

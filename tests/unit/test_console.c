@@ -83,13 +83,16 @@ static void serial_option(void **state)
 	assert_int_equal(serial_parse("file:/tmp/com1.log", &s, &err), 0);
 	assert_int_equal(s.kind, SERIAL_FILE);
 	assert_string_equal(s.path, "/tmp/com1.log");
-	static const char *const bad[] = { "file:", "file", "tty", "", "STDIO", "none " };
+	assert_int_equal(serial_parse("socket:/run/vm/com1", &s, &err), 0);
+	assert_int_equal(s.kind, SERIAL_SOCKET);
+	assert_string_equal(s.path, "/run/vm/com1");
+	static const char *const bad[] = { "file:", "file", "socket:", "tty", "", "STDIO", "none " };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		memset(err.msg, 0, sizeof(err.msg));
 		assert_int_equal(serial_parse(bad[i], &s, &err), -1);
 		char want[64];
 		snprintf(want, sizeof(want), "not '%s'", bad[i]);
-		tl_assert_contains(err.msg, "--serial takes stdio, file:PATH or none");
+		tl_assert_contains(err.msg, "--serial takes stdio, file:PATH, socket:PATH or none");
 		tl_assert_contains(err.msg, want);
 	}
 }
