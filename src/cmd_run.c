@@ -75,7 +75,9 @@ static int exec_run(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	/* A leading ":" in the option string makes getopt report a missing value
+	 * as ':' instead of '?' (unknown option). */
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_KERNEL: cfg.kernel = optarg; break;
 		case OPT_INITRD: cfg.initrd = optarg; break;
