@@ -1,4 +1,5 @@
 /* vmdeck run: boot a kernel in the foreground. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -49,7 +50,7 @@ static int parse_cpus(const char *s, unsigned *out)
 	char *end;
 	errno = 0;
 	unsigned long v = strtoul(s, &end, 10);
-	if (!*s || *end || errno || v > 100000 || *s == '-')
+	if (!isdigit((unsigned char)*s) || *end || errno || v > 100000)
 		return -1;
 	*out = (unsigned)v;
 	return 0;

@@ -59,6 +59,8 @@ static void patch_ext_topology(struct cpuid_table *t, unsigned leaf, unsigned vc
 	if (!cpuid_find(t, leaf, 0))
 		return;
 	remove_leaf(t, leaf);
+	if (t->nr + 3 > CPUID_MAX_ENTRIES)
+		return;   /* no room: better no leaf than a half-written one */
 	const unsigned sig = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
 	struct kvm_cpuid_entry2 *smt = add(t, leaf, 0, sig);
 	struct kvm_cpuid_entry2 *core = add(t, leaf, 1, sig);

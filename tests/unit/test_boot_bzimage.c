@@ -373,6 +373,12 @@ static void initrd_no_room_above_kernel(struct fixture *f)
 	make_initrd(f, 9 * MiB);        /* 56 + 9 > 64 */
 }
 static void jump_zero(struct fixture *f) { f->bz.jump = 0; }
+static void patch_syssize_beyond_file(uint8_t *img, size_t size)
+{
+	uint32_t units = 0x10000000;           /* 4 GiB of promised payload */
+	memcpy(img + 0x1f4, &units, 4);
+}
+static void payload_cut_short(struct fixture *f) { f->patch = patch_syssize_beyond_file; }
 
 static const struct hostile hostile[] = {
 	{ "protocol 2.11", old_protocol, "boot protocol 2.11", "2.12 or newer" },
@@ -396,6 +402,7 @@ static const struct hostile hostile[] = {
 	{ "initrd_addr_max below the kernel", initrd_limit_below_kernel, "does not fit", "0x1000000" },
 	{ "initrd no room above the kernel", initrd_no_room_above_kernel, "does not fit", "--mem" },
 	{ "jump 0: header ends at 0x202", jump_zero, "boot protocol 0.00", "2.12" },
+	{ "payload shorter than syssize", payload_cut_short, "truncated", "4294967296 bytes of kernel" },
 };
 
 static void hostile_images_are_refused_with_a_sentence(void **state)

@@ -155,7 +155,7 @@ static void run_refuses_bad_mem(void **state)
 
 static void run_refuses_bad_cpus(void **state)
 {
-	static const char *const bad[] = { "x", "", "-1", "1.5", "2x", "100001", "99999999999999999999" };
+	static const char *const bad[] = { "x", "", "-1", "1.5", "2x", "100001", "99999999999999999999", " 1", "+1" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct result r = run_cli((const char *[]){ "vmdeck", "run", "--kernel", "k", "--cpus", bad[i], NULL });
 		char want[128];
