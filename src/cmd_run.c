@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "src/cli.h"
+#include "src/pidfile.h"
 #include "src/size.h"
 #include "vmm/vmm_run.h"
 
@@ -23,6 +24,9 @@ static const char run_help[] =
 	"                       a socket (mode 0600) takes several consoles, each of which sees\n"
 	"                       the last 64 KiB of output first\n"
 	"  --no-reboot          exit when the guest reboots instead of booting again\n"
+	"  --pidfile PATH       create PATH (mode 0600), write the VMM's pid into it and hold an\n"
+	"                       exclusive flock on it while the VMM lives; when another VMM\n"
+	"                       holds it, refuse to start (exit status 2)\n"
 	"\n"
 	"With --serial stdio on a terminal, the terminal is in raw mode and Ctrl-A is the\n"
 	"escape key: Ctrl-A x stops the VM, Ctrl-A h lists the other keys.\n"
@@ -37,13 +41,14 @@ static int exec_run(int argc, char **argv);
 const struct cli_cmd cmd_run_entry = {
 	.name = "run",
 	.args = "--kernel FILE [--initrd FILE] [--cmdline STR] [--mem SIZE] [--cpus N] "
-		"[--serial stdio|file:PATH|socket:PATH|none] [--no-reboot]",
+		"[--serial stdio|file:PATH|socket:PATH|none] [--no-reboot] [--pidfile PATH]",
 	.summary = "boot a kernel in a VM in the foreground, serial console on stdio",
 	.help = run_help,
 	.exec = exec_run,
 };
 
-enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_SERIAL, OPT_NO_REBOOT };
+enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_SERIAL, OPT_NO_REBOOT,
+       OPT_PIDFILE };
 
 static int parse_cpus(const char *s, unsigned *out)
 {
@@ -66,6 +71,7 @@ static int exec_run(int argc, char **argv)
 		{ "cpus", required_argument, NULL, OPT_CPUS },
 		{ "serial", required_argument, NULL, OPT_SERIAL },
 		{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
+		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cli_cmd *cmd = &cmd_run_entry;
@@ -73,6 +79,7 @@ static int exec_run(int argc, char **argv)
 				 .kvm_path = getenv("VMDECK_KVM_DEVICE") };
 	struct serial_config serial = { .kind = SERIAL_STDIO };
 	struct error err;
+	const char *pidfile = NULL;
 	optind = 1;
 	opterr = 0;
 	int c;
@@ -97,6 +104,7 @@ static int exec_run(int argc, char **argv)
 				return cli_usage_error(cmd, "%s", err.msg);
 			break;
 		case OPT_NO_REBOOT: cfg.no_reboot = true; break;
+		case OPT_PIDFILE: pidfile = optarg; break;
 		case ':':
 			return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
 		default:
@@ -108,5 +116,14 @@ static int exec_run(int argc, char **argv)
 		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 	if (!cfg.kernel)
 		return cli_usage_error(cmd, "--kernel FILE is required");
+	/* --pidfile: the lock lives as long as this process (the descriptor
+	 * is never closed), so a VMM that dies in any way releases it. */
+	if (pidfile) {
+		bool held;
+		char who[256];
+		pidfile_vm_name(pidfile, who, sizeof(who));
+		if (pidfile_acquire(pidfile, who, &held, &err) < 0)
+			return cli_usage_error(cmd, "%s", err.msg);
+	}
 	return vmm_run(&cfg, &serial);
 }

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "src/pidfile.h"
 #include "src/vmlib.h"
 
 /* Makes every missing directory of PATH with MODE. */
@@ -129,18 +130,9 @@ void vmlib_free_names(char **names, size_t n)
 bool vmlib_running(const struct vmlib *lib, const char *name, pid_t *pid)
 {
 	char *path = vmlib_path(lib, name, VMLIB_PIDFILE);
-	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-	free(path);
-	if (fd < 0)
-		return false;
 	/* The VMM holds an exclusive lock for as long as it lives. */
-	bool held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
-	if (held && pid) {
-		char buf[32] = "";
-		ssize_t got = read(fd, buf, sizeof(buf) - 1);
-		*pid = got > 0 ? (pid_t)atol(buf) : 0;
-	}
-	close(fd);
+	bool held = path && pidfile_held(path, pid);
+	free(path);
 	return held;
 }
 

@@ -1,0 +1,28 @@
+/* The VMM's pidfile (`vmdeck run --pidfile PATH`): created 0600, locked
+ * with flock(LOCK_EX) for as long as the process lives, holding its pid.
+ * The lock, not the file's existence, says that a VMM runs the VM: a VMM
+ * that dies for any reason (SIGKILL included) releases it, and a stale
+ * file never blocks a new start. */
+#ifndef VMDECK_PIDFILE_H
+#define VMDECK_PIDFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "src/error.h"
+
+/* Creates and locks PATH and writes our pid into it.  Returns the open
+ * descriptor (close-on-exec; keep it open: closing it drops the lock).
+ * When another process holds the lock, fails with "VM 'WHO' is already
+ * running (pid N)" and sets *HELD. */
+int pidfile_acquire(const char *path, const char *who, bool *held, struct error *err);
+
+/* The VM a pidfile belongs to, for messages: the name of its directory
+ * (library VMs keep NAME/vmm.pid), else the file's own name. */
+void pidfile_vm_name(const char *path, char *buf, size_t len);
+
+/* True when a live process holds PATH's lock; its pid in *PID if asked. */
+bool pidfile_held(const char *path, pid_t *pid);
+
+#endif
