@@ -2,9 +2,25 @@
  * its own cmd_*.c file as one struct cli_cmd. */
 #include "src/cli.h"
 
+extern const struct cli_cmd cmd_new_entry, cmd_list_entry, cmd_start_entry, cmd_stop_entry, cmd_kill_entry,
+	cmd_pause_entry, cmd_resume_entry, cmd_console_entry, cmd_delete_entry, cmd_clone_entry,
+	cmd_rename_entry;
 extern const struct cli_cmd cmd_run_entry;
 
 const struct cli_cmd *const cli_cmds[] = {
+	/* the VM library and its processes */
+	&cmd_new_entry,
+	&cmd_list_entry,
+	&cmd_start_entry,
+	&cmd_stop_entry,
+	&cmd_kill_entry,
+	&cmd_pause_entry,
+	&cmd_resume_entry,
+	&cmd_console_entry,
+	&cmd_delete_entry,
+	&cmd_clone_entry,
+	&cmd_rename_entry,
+	/* one VM in the foreground */
 	&cmd_run_entry,
 	NULL,
 };

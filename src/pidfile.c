@@ -16,22 +16,28 @@ static pid_t read_pid(int fd)
 	return got > 0 ? (pid_t)atol(buf) : 0;
 }
 
+int pidfile_lock_ex(int fd)
+{
+	/* Whoever asks whether the VM runs takes LOCK_SH for an instant
+	 * (pidfile_held): retry for a while before calling the lock held. */
+	for (int i = 0; i < 100; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK)
+			return errno;
+		usleep(2000);
+	}
+	return EWOULDBLOCK;
+}
+
 int pidfile_acquire(const char *path, const char *who, bool *held, struct error *err)
 {
 	*held = false;
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return error_errno(err, errno, "cannot open the pidfile '%s'", path);
-	/* Whoever asks whether the VM runs takes LOCK_SH for an instant
-	 * (pidfile_held): retry for a while before calling the lock held. */
-	int r = -1, e = 0;
-	for (int i = 0; i < 100 && (r = flock(fd, LOCK_EX | LOCK_NB)) < 0; i++) {
-		e = errno;
-		if (e != EWOULDBLOCK)
-			break;
-		usleep(2000);
-	}
-	if (r < 0) {
+	int e = pidfile_lock_ex(fd);
+	if (e) {
 		if (e == EWOULDBLOCK) {
 			*held = true;
 			/* The holder writes its pid right after locking: give it a moment. */

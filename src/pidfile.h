@@ -18,6 +18,11 @@
  * running (pid N)" and sets *HELD. */
 int pidfile_acquire(const char *path, const char *who, bool *held, struct error *err);
 
+/* flock(FD, LOCK_EX | LOCK_NB), retried for 200 ms because the probes of
+ * pidfile_held hold LOCK_SH for an instant: 0, EWOULDBLOCK when another
+ * process really holds it, or another errno. */
+int pidfile_lock_ex(int fd);
+
 /* The VM a pidfile belongs to, for messages: the name of its directory
  * (library VMs keep NAME/vmm.pid), else the file's own name. */
 void pidfile_vm_name(const char *path, char *buf, size_t len);

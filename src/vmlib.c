@@ -64,7 +64,7 @@ void vmlib_close(struct vmlib *lib)
 bool vmlib_name_valid(const char *name)
 {
 	size_t n = strlen(name);
-	if (n == 0 || n > VMLIB_NAME_MAX || name[0] == '.')
+	if (n == 0 || n > VMLIB_NAME_MAX || name[0] == '.' || name[0] == '-')
 		return false;
 	for (const char *p = name; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||

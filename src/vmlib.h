@@ -26,7 +26,8 @@ struct vmlib {
 int vmlib_open(struct vmlib *lib, struct error *err);
 void vmlib_close(struct vmlib *lib);
 
-/* 1 to 64 letters, digits, '.', '-' or '_', not starting with '.'. */
+/* 1 to 64 letters, digits, '.', '-' or '_', not starting with '.' or '-'
+ * (a name must never look like an option). */
 bool vmlib_name_valid(const char *name);
 /* malloc'ed paths */
 char *vmlib_path(const struct vmlib *lib, const char *name, const char *file);

@@ -135,6 +135,7 @@ static void test_names(void **state)
 	assert_true(vmlib_name_valid("web-1.test_a"));
 	assert_false(vmlib_name_valid(""));
 	assert_false(vmlib_name_valid(".hidden"));
+	assert_false(vmlib_name_valid("-opt"));
 	assert_false(vmlib_name_valid("a/b"));
 	assert_false(vmlib_name_valid("two words"));
 	assert_false(vmlib_name_valid("x\n"));

@@ -1,0 +1,667 @@
+/* The local backend: VMs in the library on disk, each run by its own
+ * detached VMM process (src/vmspawn.h), reached through its control
+ * socket (src/vmctl.h). */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "src/backend.h"
+#include "src/size.h"
+#include "src/vmargs.h"
+#include "src/vmctl.h"
+#include "src/vmdef.h"
+#include "src/vmlib.h"
+#include "src/vmsock.h"
+#include "src/vmspawn.h"
+#include "src/vmstate.h"
+
+/* How long a VMM may hold its lock without answering on its control socket
+ * before it counts as running-but-silent rather than starting. */
+#define STARTING_GRACE_S 10
+
+struct local {
+	struct backend b;
+	struct vmlib lib;
+	char *exe;
+};
+
+static struct local *L(struct backend *b)
+{
+	return (struct local *)b;
+}
+
+/* error_set that returns the backend's status, for one-line refusals. */
+static int be_status(int status, struct error *err, int errnum, const char *fmt, va_list ap)
+{
+	char msg[sizeof(err->msg)];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (errnum)
+		error_errno(err, errnum, "%s", msg);
+	else
+		error_set(err, "%s", msg);
+	return status;
+}
+
+#define BE_ERR_FN(fn, status) \
+	__attribute__((format(printf, 2, 3))) static int fn(struct error *err, const char *fmt, ...) \
+	{ \
+		va_list ap; \
+		va_start(ap, fmt); \
+		int r = be_status(status, err, 0, fmt, ap); \
+		va_end(ap); \
+		return r; \
+	}
+BE_ERR_FN(be_user, BE_EUSER)
+BE_ERR_FN(be_fail, BE_EFAIL)
+
+__attribute__((format(printf, 4, 5)))
+static int be_errno(int status, struct error *err, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = be_status(status, err, errnum, fmt, ap);
+	va_end(ap);
+	return r;
+}
+#define be_user_errno(err, errnum, ...) be_errno(BE_EUSER, err, errnum, __VA_ARGS__)
+#define be_fail_errno(err, errnum, ...) be_errno(BE_EFAIL, err, errnum, __VA_ARGS__)
+
+static void destroy(struct backend *b)
+{
+	struct local *l = L(b);
+	vmlib_close(&l->lib);
+	free(l->exe);
+	free(l);
+}
+
+/* ---- preconditions, each one sentence ------------------------------------------ */
+
+static int need_vm(struct local *l, const char *name, struct error *err)
+{
+	if (!vmlib_name_valid(name))
+		return be_user(err, "'%s' is not a valid VM name: use 1 to %d letters, digits, '.', '-' or '_'",
+				 name, VMLIB_NAME_MAX);
+	if (!vmlib_exists(&l->lib, name))
+		return be_user(err, "there is no VM named '%s'; `vmdeck list` shows them", name);
+	return 0;
+}
+
+static int need_live(struct local *l, const char *name, struct vm_status *st, struct error *err)
+{
+	int r = need_vm(l, name, err);
+	if (r)
+		return r;
+	vmstate_get(&l->lib, name, st);
+	if (!vm_state_live(st->state))
+		return be_user(err, "VM '%s' is not running (%s)", name, vm_state_name(st->state));
+	return 0;
+}
+
+static int need_not_live(struct local *l, const char *name, const char *what, struct error *err)
+{
+	int r = need_vm(l, name, err);
+	if (r)
+		return r;
+	struct vm_status st;
+	vmstate_get(&l->lib, name, &st);
+	if (st.state == VM_STATE_STARTING)
+		return be_user(err, "VM '%s' is starting: stop it before you %s it", name, what);
+	if (vm_state_live(st.state))
+		return be_user(err, "VM '%s' is running (pid %d): stop it before you %s it", name, (int)st.pid,
+				 what);
+	return 0;
+}
+
+static int need_new_name(struct local *l, const char *name, struct error *err)
+{
+	if (!vmlib_name_valid(name))
+		return be_user(err, "'%s' is not a valid VM name: use 1 to %d letters, digits, '.', '-' or '_', "
+				 "not starting with '.' or '-'", name, VMLIB_NAME_MAX);
+	if (vmlib_exists(&l->lib, name))
+		return be_user(err, "a VM named '%s' already exists", name);
+	return 0;
+}
+
+/* ---- listing ------------------------------------------------------------------- */
+
+static time_t file_age(struct local *l, const char *name, const char *file)
+{
+	char *p = vmlib_path(&l->lib, name, file);
+	struct stat st;
+	time_t age = p && stat(p, &st) == 0 ? time(NULL) - st.st_mtime : 0;
+	free(p);
+	return age;
+}
+
+/* Asks a live VMM for its state and statistics. */
+static void live_sample(struct local *l, struct be_vm *vm)
+{
+	if (!vmctl_supported())
+		return;
+	json_object *res = NULL;
+	struct error err;
+	if (vmctl_call(vm->name, "stats", NULL, VMCTL_TIMEOUT_MS, &res, &err) != 0) {
+		/* No answer: a VMM that just started has no socket yet. */
+		if (file_age(l, vm->name, VMLIB_PIDFILE) < STARTING_GRACE_S)
+			vm->state = VM_STATE_STARTING;
+		else
+			snprintf(vm->reason, sizeof(vm->reason), "the VMM does not answer: %.400s", err.msg);
+		return;
+	}
+	json_object *state = NULL;
+	if (json_object_object_get_ex(res, "state", &state) && json_object_is_type(state, json_type_string)) {
+		const char *s = json_object_get_string(state);
+		if (!strcmp(s, "paused"))
+			vm->state = VM_STATE_PAUSED;
+		else if (!strcmp(s, "crashed"))
+			vm->state = VM_STATE_CRASHED;
+	}
+	json_object *last = NULL;
+	if (vm->state == VM_STATE_CRASHED && json_object_object_get_ex(res, "last_error", &last) && last)
+		snprintf(vm->reason, sizeof(vm->reason), "%s", json_object_get_string(last));
+	vmctl_parse_stats(res, &vm->st);
+	json_object_put(res);
+}
+
+static void fill_vm(struct local *l, const char *name, struct be_vm *vm, bool sample)
+{
+	memset(vm, 0, sizeof(*vm));
+	snprintf(vm->name, sizeof(vm->name), "%s", name);
+	struct vmdef def;
+	struct error err;
+	if (vmlib_load(&l->lib, name, &def, &err) == 0) {
+		vm->cpus = def.cpus;
+		vm->mem = def.mem;
+		vmdef_free(&def);
+	}
+	struct vm_status st;
+	vmstate_get(&l->lib, name, &st);
+	vm->state = st.state;
+	vm->pid = (int)st.pid;
+	snprintf(vm->reason, sizeof(vm->reason), "%s", st.reason);
+	if (vm->cpus == 0 && !vm->reason[0])
+		snprintf(vm->reason, sizeof(vm->reason), "%s", err.msg);   /* a broken vm.conf */
+	if (sample && vm->state == VM_STATE_RUNNING)
+		live_sample(l, vm);
+}
+
+static int list(struct backend *b, struct be_vm **vms, size_t *n, struct error *err)
+{
+	struct local *l = L(b);
+	char **names;
+	size_t count;
+	*vms = NULL;
+	*n = 0;
+	if (vmlib_list(&l->lib, &names, &count, err) < 0)
+		return BE_EFAIL;
+	struct be_vm *out = count ? calloc(count, sizeof(*out)) : NULL;
+	if (count && !out) {
+		vmlib_free_names(names, count);
+		return be_fail(err, "out of memory");
+	}
+	for (size_t i = 0; i < count; i++)
+		fill_vm(l, names[i], &out[i], true);
+	vmlib_free_names(names, count);
+	*vms = out;
+	*n = count;
+	return 0;
+}
+
+static int get(struct backend *b, const char *name, struct be_vm *out, struct error *err)
+{
+	struct local *l = L(b);
+	int r = need_vm(l, name, err);
+	if (r)
+		return r;
+	fill_vm(l, name, out, false);
+	return 0;
+}
+
+/* ---- lifecycle ------------------------------------------------------------------ */
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static int start(struct backend *b, const char *name, struct error *err)
+{
+	struct local *l = L(b);
+	int r = need_vm(l, name, err);
+	if (r)
+		return r;
+	struct vm_status st;
+	vmstate_get(&l->lib, name, &st);
+	if (st.state == VM_STATE_STARTING)
+		return be_user(err, "VM '%s' is already starting", name);
+	if (vm_state_live(st.state))
+		return be_user(err, "VM '%s' is already running (pid %d)", name, (int)st.pid);
+	struct vmdef def;
+	if (vmlib_load(&l->lib, name, &def, err) < 0)
+		return BE_EUSER;
+	struct vmargs args;
+	r = vmargs_build(&l->lib, name, &def, l->exe, &args, err);
+	vmdef_free(&def);
+	if (r < 0)
+		return BE_EUSER;
+	char *dir = vmlib_path(&l->lib, name, NULL);
+	struct vmspawn s = { .dir = dir, .exe = l->exe, .argv = args.argv };
+	bool busy;
+	r = vmspawn_start(&s, &busy, err);
+	free(dir);
+	vmargs_free(&args);
+	if (r < 0) {
+		if (busy)
+			error_set(err, "VM '%s' is already starting", name);
+		return busy ? BE_EUSER : BE_EFAIL;
+	}
+	/* Wait (briefly) until the VMM holds its lock or has already ended. */
+	for (int i = 0; i < 300; i++) {
+		vmstate_get(&l->lib, name, &st);
+		if (st.state != VM_STATE_STARTING)
+			break;
+		sleep_ms(10);
+	}
+	if (st.state == VM_STATE_CRASHED || st.state == VM_STATE_STOPPED) {
+		error_set(err, "VM '%s' did not start: %s", name, st.reason);
+		return st.exit_code == 2 ? BE_EUSER : BE_EFAIL;
+	}
+	return 0;
+}
+
+static int ctl_simple(struct local *l, const char *name, const char *cmd, struct error *err)
+{
+	struct vm_status st;
+	int r = need_live(l, name, &st, err);
+	if (r)
+		return r;
+	json_object *res = NULL;
+	r = vmctl_call(name, cmd, NULL, VMCTL_TIMEOUT_MS, &res, err);
+	json_object_put(res);
+	return r;
+}
+
+static int stop(struct backend *b, const char *name, struct error *err)
+{
+	return ctl_simple(L(b), name, "powerdown", err);
+}
+
+static int kill_vm(struct backend *b, const char *name, struct error *err)
+{
+	struct local *l = L(b);
+	struct vm_status st;
+	int r = need_live(l, name, &st, err);
+	if (r)
+		return r;
+	if (st.pid <= 0)
+		return be_fail(err, "VM '%s' is starting and has no VMM pid yet; try again", name);
+	/* Tell the monitor the signal was ours: the VM stopped, not crashed. */
+	char *mark = vmlib_path(&l->lib, name, VMSPAWN_KILL_MARK);
+	FILE *f = mark ? fopen(mark, "we") : NULL;
+	if (f)
+		fclose(f);
+	free(mark);
+	/* Checked again just before: never signal a recycled pid. */
+	if (!vmlib_running(&l->lib, name, NULL))
+		return 0;
+	if (kill(st.pid, SIGKILL) < 0 && errno != ESRCH)
+		return be_fail_errno(err, errno, "cannot kill the VMM of '%s' (pid %d)", name, (int)st.pid);
+	for (int i = 0; i < 200; i++) {
+		vmstate_get(&l->lib, name, &st);
+		if (!vm_state_live(st.state))
+			break;
+		sleep_ms(10);
+	}
+	return 0;
+}
+
+static int pause_vm(struct backend *b, const char *name, struct error *err)
+{
+	return ctl_simple(L(b), name, "pause", err);
+}
+
+static int resume_vm(struct backend *b, const char *name, struct error *err)
+{
+	return ctl_simple(L(b), name, "resume", err);
+}
+
+/* ---- definitions ------------------------------------------------------------------ */
+
+static int spec_check(const struct be_spec *s, struct error *err)
+{
+	char a[32];
+	if (s->cpus < 1 || s->cpus > 255)
+		return be_user(err, "a VM has 1 to 255 vCPUs, not %u", s->cpus);
+	if (s->mem < (16ull << 20))
+		return be_user(err, "a VM needs at least 16M of memory, not %s", size_format(s->mem, a, sizeof(a)));
+	if (s->kernel[0] && access(s->kernel, R_OK) < 0)
+		return be_user_errno(err, errno, "the kernel '%s' cannot be read", s->kernel);
+	if (s->initrd[0] && access(s->initrd, R_OK) < 0)
+		return be_user_errno(err, errno, "the initrd '%s' cannot be read", s->initrd);
+	if (s->disk_size)
+		return be_user(err, "data disks need the disk layer, which this build of vmdeck does not have yet");
+	for (unsigned i = 0; i < s->nr_forwards; i++)
+		if (!be_forward_valid(s->forwards[i]))
+			return be_user(err, "'%s' is not a port forward: write [tcp|udp]:[HOSTADDR]:HOSTPORT-"
+				       "[GUESTADDR]:GUESTPORT, e.g. tcp::8080-:80", s->forwards[i]);
+	if (!s->net && s->nr_forwards)
+		return be_user(err, "port forwards need the network (NAT)");
+	return 0;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s && *s ? strdup(s) : NULL;
+}
+
+static int create(struct backend *b, const struct be_spec *s, struct error *err)
+{
+	struct local *l = L(b);
+	int r = need_new_name(l, s->name, err);
+	if (!r)
+		r = spec_check(s, err);
+	if (r)
+		return r;
+	struct vmdef d;
+	vmdef_init(&d);
+	d.cpus = s->cpus;
+	d.mem = s->mem;
+	d.kernel = dup_or_null(s->kernel);
+	d.initrd = dup_or_null(s->initrd);
+	free(d.cmdline);
+	d.cmdline = strdup(s->cmdline);
+	free(d.net_mode);
+	d.net_mode = strdup(s->net ? "user" : "none");
+	for (unsigned i = 0; i < s->nr_forwards && i < VMDEF_MAX_FORWARDS; i++)
+		d.hostfwd[d.nr_hostfwd++] = strdup(s->forwards[i]);
+	r = vmlib_create(&l->lib, s->name, &d, err) < 0 ? BE_EFAIL : 0;
+	vmdef_free(&d);
+	return r;
+}
+
+static int remove_vm(struct backend *b, const char *name, struct error *err)
+{
+	struct local *l = L(b);
+	int r = need_not_live(l, name, "delete", err);
+	if (r)
+		return r;
+	return vmlib_delete(&l->lib, name, err) < 0 ? BE_EFAIL : 0;
+}
+
+static int clone_vm(struct backend *b, const char *from, const char *to, struct error *err)
+{
+	struct local *l = L(b);
+	int r = need_not_live(l, from, "clone", err);
+	if (!r)
+		r = need_new_name(l, to, err);
+	if (r)
+		return r;
+	return vmlib_clone(&l->lib, from, to, err) < 0 ? BE_EFAIL : 0;
+}
+
+static int rename_vm(struct backend *b, const char *from, const char *to, struct error *err)
+{
+	struct local *l = L(b);
+	int r = need_not_live(l, from, "rename", err);
+	if (!r)
+		r = need_new_name(l, to, err);
+	if (r)
+		return r;
+	return vmlib_rename(&l->lib, from, to, err) < 0 ? BE_EFAIL : 0;
+}
+
+static int spec(struct backend *b, const char *name, struct be_spec *out, struct error *err)
+{
+	struct local *l = L(b);
+	int r = need_vm(l, name, err);
+	if (r)
+		return r;
+	struct vmdef d;
+	if (vmlib_load(&l->lib, name, &d, err) < 0)
+		return BE_EUSER;
+	memset(out, 0, sizeof(*out));
+	snprintf(out->name, sizeof(out->name), "%s", name);
+	out->cpus = d.cpus;
+	out->mem = d.mem;
+	snprintf(out->kernel, sizeof(out->kernel), "%s", d.kernel ? d.kernel : "");
+	snprintf(out->initrd, sizeof(out->initrd), "%s", d.initrd ? d.initrd : "");
+	snprintf(out->cmdline, sizeof(out->cmdline), "%s", d.cmdline ? d.cmdline : "");
+	out->net = d.net_mode && !strcmp(d.net_mode, "user");
+	for (unsigned i = 0; i < d.nr_hostfwd && i < BE_MAX_FORWARDS; i++)
+		snprintf(out->forwards[out->nr_forwards++], sizeof(out->forwards[0]), "%s", d.hostfwd[i]);
+	vmdef_free(&d);
+	return 0;
+}
+
+/* ---- snapshots (qcow2 internal snapshots of the VM's disks) -------------------- */
+
+static int snapshots(struct backend *b, const char *name, struct be_snapshot **list, size_t *n,
+		     struct error *err)
+{
+	*list = NULL;
+	*n = 0;
+	return need_vm(L(b), name, err);
+}
+
+static int snapshot_unavailable(struct backend *b, const char *name, const char *snap, struct error *err)
+{
+	int r = need_vm(L(b), name, err);
+	if (r)
+		return r;
+	return be_user(err, "snapshots need the disk layer, which this build of vmdeck does not have yet");
+}
+
+/* ---- consoles, devices, forwards, balloon ------------------------------------------ */
+
+static int endpoints(struct backend *b, const char *name, struct be_endpoints *out, struct error *err)
+{
+	memset(out, 0, sizeof(*out));
+	int r = need_vm(L(b), name, err);
+	if (r)
+		return r;
+	if (vmsock_path(name, VMSOCK_SERIAL, out->serial, sizeof(out->serial), false, err) < 0)
+		return BE_EFAIL;
+	return 0;
+}
+
+static int add_device(struct be_device **list, size_t *n, const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int add_device(struct be_device **list, size_t *n, const char *kind, const char *fmt, ...)
+{
+	struct be_device *grown = realloc(*list, (*n + 1) * sizeof(**list));
+	if (!grown)
+		return -1;
+	*list = grown;
+	struct be_device *d = &grown[(*n)++];
+	snprintf(d->kind, sizeof(d->kind), "%s", kind);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(d->detail, sizeof(d->detail), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+static int devices(struct backend *b, const char *name, struct be_device **list, size_t *n, struct error *err)
+{
+	struct local *l = L(b);
+	*list = NULL;
+	*n = 0;
+	int r = need_vm(l, name, err);
+	if (r)
+		return r;
+	struct vmdef d;
+	if (vmlib_load(&l->lib, name, &d, err) < 0)
+		return BE_EUSER;
+	char mem[32];
+	add_device(list, n, "cpu", "%u vCPU%s", d.cpus, d.cpus == 1 ? "" : "s");
+	add_device(list, n, "memory", "%s%s", size_format(d.mem, mem, sizeof(mem)), d.balloon ? ", balloon" : "");
+	add_device(list, n, "serial", "16550A UART on COM1, a console socket");
+	for (unsigned i = 0; i < d.nr_disks; i++)
+		add_device(list, n, "disk", "disk%u: %s (%s%s)", i, d.disks[i].file, d.disks[i].format,
+			   d.disks[i].readonly ? ", read-only" : "");
+	if (d.net_mode && !strcmp(d.net_mode, "user"))
+		add_device(list, n, "network", "virtio-net, NAT 10.0.2.0/24, %u forward%s", d.nr_hostfwd,
+			   d.nr_hostfwd == 1 ? "" : "s");
+	if (d.display && strcmp(d.display, "none"))
+		add_device(list, n, "display", "%s, keymap %s", d.display, d.keymap ? d.keymap : "us");
+	vmdef_free(&d);
+	return 0;
+}
+
+static int forwards(struct backend *b, const char *name, char (**list)[128], size_t *n, struct error *err)
+{
+	struct be_spec s;
+	*list = NULL;
+	*n = 0;
+	int r = spec(b, name, &s, err);
+	if (r)
+		return r;
+	if (s.nr_forwards && !(*list = calloc(s.nr_forwards, sizeof(**list))))
+		return be_fail(err, "out of memory");
+	for (unsigned i = 0; i < s.nr_forwards; i++)
+		memcpy((*list)[i], s.forwards[i], sizeof(s.forwards[i]));
+	*n = s.nr_forwards;
+	return 0;
+}
+
+static int edit_forwards(struct local *l, const char *name, const char *fwd, bool add, struct error *err)
+{
+	struct vmdef d;
+	if (vmlib_load(&l->lib, name, &d, err) < 0)
+		return BE_EUSER;
+	int r = 0;
+	unsigned at = d.nr_hostfwd;
+	for (unsigned i = 0; i < d.nr_hostfwd; i++)
+		if (!strcmp(d.hostfwd[i], fwd))
+			at = i;
+	if (add && at < d.nr_hostfwd)
+		r = be_user(err, "VM '%s' already forwards %s", name, fwd);
+	else if (add && d.nr_hostfwd >= VMDEF_MAX_FORWARDS)
+		r = be_user(err, "VM '%s' has %d forwards already, the most it can have", name, VMDEF_MAX_FORWARDS);
+	else if (add && strcmp(d.net_mode, "user"))
+		r = be_user(err, "VM '%s' has no network (NAT): port forwards need one", name);
+	else if (!add && at == d.nr_hostfwd)
+		r = be_user(err, "VM '%s' has no forward %s", name, fwd);
+	if (!r && add) {
+		d.hostfwd[d.nr_hostfwd++] = strdup(fwd);
+	} else if (!r) {
+		free(d.hostfwd[at]);
+		memmove(&d.hostfwd[at], &d.hostfwd[at + 1], (d.nr_hostfwd - at - 1) * sizeof(char *));
+		d.nr_hostfwd--;
+	}
+	if (!r && vmlib_save(&l->lib, name, &d, err) < 0)
+		r = BE_EFAIL;
+	vmdef_free(&d);
+	return r;
+}
+
+static int forward_change(struct backend *b, const char *name, const char *fwd, bool add, struct error *err)
+{
+	struct local *l = L(b);
+	int r = need_vm(l, name, err);
+	if (r)
+		return r;
+	if (add && !be_forward_valid(fwd))
+		return be_user(err, "'%s' is not a port forward: write [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:"
+				 "GUESTPORT, e.g. tcp::8080-:80", fwd);
+	struct vm_status st;
+	vmstate_get(&l->lib, name, &st);
+	if (vm_state_live(st.state) && vmctl_supported()) {
+		json_object *args = json_object_new_object(), *res = NULL;
+		json_object_object_add(args, "rule", json_object_new_string(fwd));
+		r = vmctl_call(name, add ? "hostfwd-add" : "hostfwd-remove", args, VMCTL_TIMEOUT_MS, &res, err);
+		json_object_put(args);
+		json_object_put(res);
+		if (r)
+			return r;
+	}
+	return edit_forwards(l, name, fwd, add, err);
+}
+
+static int forward_add(struct backend *b, const char *name, const char *fwd, struct error *err)
+{
+	return forward_change(b, name, fwd, true, err);
+}
+
+static int forward_remove(struct backend *b, const char *name, const char *fwd, struct error *err)
+{
+	return forward_change(b, name, fwd, false, err);
+}
+
+static int balloon(struct backend *b, const char *name, uint64_t target, struct error *err)
+{
+	struct local *l = L(b);
+	struct vm_status st;
+	int r = need_live(l, name, &st, err);
+	if (r)
+		return r;
+	json_object *args = json_object_new_object(), *res = NULL;
+	json_object_object_add(args, "target", json_object_new_uint64(target));
+	r = vmctl_call(name, "balloon", args, VMCTL_TIMEOUT_MS, &res, err);
+	json_object_put(args);
+	json_object_put(res);
+	return r;
+}
+
+static char *log_tail(struct backend *b, const char *name, unsigned lines)
+{
+	return vmstate_log_tail(&L(b)->lib, name, lines);
+}
+
+static const struct backend_ops local_ops = {
+	.kind = "local",
+	.destroy = destroy,
+	.list = list,
+	.get = get,
+	.start = start,
+	.stop = stop,
+	.kill = kill_vm,
+	.pause = pause_vm,
+	.resume = resume_vm,
+	.create = create,
+	.remove = remove_vm,
+	.clone = clone_vm,
+	.rename = rename_vm,
+	.spec = spec,
+	.snapshots = snapshots,
+	.snapshot_take = snapshot_unavailable,
+	.snapshot_revert = snapshot_unavailable,
+	.snapshot_delete = snapshot_unavailable,
+	.endpoints = endpoints,
+	.devices = devices,
+	.forwards = forwards,
+	.forward_add = forward_add,
+	.forward_remove = forward_remove,
+	.balloon = balloon,
+	.log_tail = log_tail,
+};
+
+struct backend *backend_local_new(const char *exe, struct error *err)
+{
+	struct local *l = calloc(1, sizeof(*l));
+	if (!l) {
+		error_set(err, "out of memory");
+		return NULL;
+	}
+	l->b.ops = &local_ops;
+	l->exe = exe ? strdup(exe) : vmspawn_self_exe();
+	if (!l->exe) {
+		free(l);
+		error_set(err, "cannot find the vmdeck binary to run VMMs with");
+		return NULL;
+	}
+	if (vmlib_open(&l->lib, err) < 0) {
+		free(l->exe);
+		free(l);
+		return NULL;
+	}
+	return &l->b;
+}
