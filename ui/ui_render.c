@@ -1,0 +1,282 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ui/ui_render.h"
+
+#define BLACK 0x000000u
+
+void ui_render_init(struct ui_render *r, bool truecolor)
+{
+	memset(r, 0, sizeof(*r));
+	r->truecolor = truecolor;
+}
+
+void ui_render_free(struct ui_render *r)
+{
+	free(r->cur);
+	free(r->prev);
+	r->cur = r->prev = NULL;
+}
+
+int ui_render_resize(struct ui_render *r, int cols, int rows)
+{
+	if (cols < 0)
+		cols = 0;
+	if (rows < 0)
+		rows = 0;
+	size_t n = (size_t)cols * (size_t)rows;
+	struct ui_cell *cur = calloc(n ? n : 1, sizeof(*cur)), *prev = calloc(n ? n : 1, sizeof(*prev));
+	if (!cur || !prev) {
+		free(cur);
+		free(prev);
+		return -1;
+	}
+	free(r->cur);
+	free(r->prev);
+	r->cur = cur;
+	r->prev = prev;
+	r->cols = cols;
+	r->rows = rows;
+	r->prev_valid = false;
+	r->fb_w = r->fb_h = -1;
+	return 0;
+}
+
+void ui_render_invalidate(struct ui_render *r)
+{
+	r->prev_valid = false;
+}
+
+void ui_render_fit(int w, int h, int cols, int rows, int *ox, int *oy, int *pw, int *ph)
+{
+	*ox = *oy = *pw = *ph = 0;
+	if (w <= 0 || h <= 0 || cols <= 0 || rows <= 0)
+		return;
+	/* Samples are square: pw samples across, 2 * ph down. */
+	long sw = cols, sh = (long)cols * h / w;
+	if (sh > 2L * rows) {
+		sh = 2L * rows;
+		sw = sh * w / h;
+	}
+	if (sw < 1)
+		sw = 1;
+	if (sh < 1)
+		sh = 1;
+	*pw = (int)sw;
+	*ph = (int)((sh + 1) / 2);
+	*ox = (cols - *pw) / 2;
+	*oy = (rows - *ph) / 2;
+}
+
+/* ---- sampling ------------------------------------------------------------------- */
+
+/* The average colour of source rectangle [x0, x1) x [y0, y1). */
+static uint32_t average(const struct ui_fb *fb, int x0, int x1, int y0, int y1)
+{
+	if (x1 <= x0)
+		x1 = x0 + 1;
+	if (y1 <= y0)
+		y1 = y0 + 1;
+	if (x1 > fb->w)
+		x1 = fb->w;
+	if (y1 > fb->h)
+		y1 = fb->h;
+	uint32_t rs = 0, gs = 0, bs = 0, n = 0;
+	for (int y = y0; y < y1; y++) {
+		const uint8_t *row = fb->pixels + (size_t)y * fb->stride;
+		for (int x = x0; x < x1; x++) {
+			uint32_t p;
+			memcpy(&p, row + (size_t)x * 4, 4);
+			rs += p >> fb->rshift & 0xff;
+			gs += p >> fb->gshift & 0xff;
+			bs += p >> fb->bshift & 0xff;
+			n++;
+		}
+	}
+	if (!n)
+		return BLACK;
+	return (rs + n / 2) / n << 16 | (gs + n / 2) / n << 8 | (bs + n / 2) / n;
+}
+
+static const uint8_t cube_levels[6] = { 0, 95, 135, 175, 215, 255 };
+
+static int nearest_level(int v)
+{
+	/* The cube's steps are uneven: 0, 95, then every 40. */
+	if (v < 48)
+		return 0;
+	if (v < 115)
+		return 1;
+	return (v - 35) / 40 > 5 ? 5 : (v - 35) / 40;
+}
+
+static int dist2(int r1, int g1, int b1, int r2, int g2, int b2)
+{
+	return (r1 - r2) * (r1 - r2) + (g1 - g2) * (g1 - g2) + (b1 - b2) * (b1 - b2);
+}
+
+int ui_render_rgb_to_256(uint32_t rgb)
+{
+	int r = rgb >> 16 & 0xff, g = rgb >> 8 & 0xff, b = rgb & 0xff;
+	int ri = nearest_level(r), gi = nearest_level(g), bi = nearest_level(b);
+	int cube = 16 + 36 * ri + 6 * gi + bi;
+	int dc = dist2(r, g, b, cube_levels[ri], cube_levels[gi], cube_levels[bi]);
+	/* The grey ramp 232..255 is 8, 18, ..., 238. */
+	int avg = (r + g + b) / 3;
+	int gi2 = avg < 3 ? 0 : (avg - 3) / 10 > 23 ? 23 : (avg - 3) / 10;
+	int gv = 8 + 10 * gi2;
+	int dg = dist2(r, g, b, gv, gv, gv);
+	return dg < dc ? 232 + gi2 : cube;
+}
+
+void ui_render_frame(struct ui_render *r, const struct ui_fb *fb)
+{
+	size_t n = (size_t)r->cols * (size_t)r->rows;
+	if (!n)
+		return;
+	bool empty = !fb || !fb->pixels || fb->w <= 0 || fb->h <= 0;
+	if (empty) {
+		memset(r->cur, 0, n * sizeof(*r->cur));
+		if (!r->truecolor)
+			for (size_t i = 0; i < n; i++)
+				r->cur[i] = (struct ui_cell){ 16, 16 };
+		return;
+	}
+	if (fb->w != r->fb_w || fb->h != r->fb_h) {
+		ui_render_fit(fb->w, fb->h, r->cols, r->rows, &r->ox, &r->oy, &r->pw, &r->ph);
+		r->fb_w = fb->w;
+		r->fb_h = fb->h;
+	}
+	uint32_t black = r->truecolor ? BLACK : 16;
+	for (size_t i = 0; i < n; i++)
+		r->cur[i] = (struct ui_cell){ black, black };
+	int sh = 2 * r->ph;
+	for (int cy = 0; cy < r->ph; cy++) {
+		struct ui_cell *row = r->cur + (size_t)(r->oy + cy) * (size_t)r->cols + r->ox;
+		for (int half = 0; half < 2; half++) {
+			int s = 2 * cy + half;
+			int y0 = (int)((long)s * fb->h / sh), y1 = (int)((long)(s + 1) * fb->h / sh);
+			if (y0 >= fb->h)
+				continue;
+			for (int cx = 0; cx < r->pw; cx++) {
+				int x0 = (int)((long)cx * fb->w / r->pw), x1 = (int)((long)(cx + 1) * fb->w / r->pw);
+				uint32_t c = average(fb, x0, x1, y0, y1);
+				if (!r->truecolor)
+					c = (uint32_t)ui_render_rgb_to_256(c);
+				if (half == 0)
+					row[cx].top = c;
+				else
+					row[cx].bottom = c;
+			}
+		}
+	}
+	r->frames++;
+}
+
+size_t ui_render_emit_bound(const struct ui_render *r)
+{
+	/* Per cell at most: a cursor move (12), two 24-bit colours (40), a
+	 * 3-byte glyph; then SGR 0. */
+	return (size_t)r->cols * (size_t)r->rows * 60 + 16;
+}
+
+/* ---- emitting -------------------------------------------------------------------- */
+
+struct emitter {
+	char *out;
+	size_t cap, len;
+	bool truecolor;
+	uint32_t fg, bg;
+	bool have_fg, have_bg;
+	int cy, cx;               /* where the terminal cursor is; -1: unknown */
+};
+
+static bool fits(struct emitter *e, size_t need)
+{
+	return e->len + need + 8 <= e->cap;     /* keep room for the final SGR 0 */
+}
+
+static void emit_str(struct emitter *e, const char *s, size_t n)
+{
+	memcpy(e->out + e->len, s, n);
+	e->len += n;
+}
+
+static size_t sgr_color(char *buf, bool truecolor, int which, uint32_t c)
+{
+	if (truecolor)
+		return (size_t)sprintf(buf, "%d;2;%u;%u;%u", which, c >> 16 & 0xff, c >> 8 & 0xff, c & 0xff);
+	return (size_t)sprintf(buf, "%d;5;%u", which, c & 0xff);
+}
+
+/* Writes one cell at screen (Y, X); false when OUT is full. */
+static bool emit_cell(struct emitter *e, int y, int x, struct ui_cell c)
+{
+	char buf[96];
+	size_t n = 0;
+	if (e->cy != y || e->cx != x)
+		n += (size_t)sprintf(buf, "\033[%d;%dH", y + 1, x + 1);
+	/* Two equal halves are a space: only the background matters. */
+	bool solid = c.top == c.bottom;
+	bool need_fg = !solid && (!e->have_fg || e->fg != c.top);
+	bool need_bg = !e->have_bg || e->bg != c.bottom;
+	if (need_fg || need_bg) {
+		buf[n++] = '\033';
+		buf[n++] = '[';
+		if (need_fg)
+			n += sgr_color(buf + n, e->truecolor, 38, c.top);
+		if (need_fg && need_bg)
+			buf[n++] = ';';
+		if (need_bg)
+			n += sgr_color(buf + n, e->truecolor, 48, c.bottom);
+		buf[n++] = 'm';
+	}
+	const char *glyph = solid ? " " : "\xe2\x96\x80";     /* U+2580 upper half block */
+	size_t gl = solid ? 1 : 3;
+	if (!fits(e, n + gl))
+		return false;
+	emit_str(e, buf, n);
+	emit_str(e, glyph, gl);
+	if (need_fg) {
+		e->fg = c.top;
+		e->have_fg = true;
+	}
+	if (need_bg) {
+		e->bg = c.bottom;
+		e->have_bg = true;
+	}
+	e->cy = y;
+	e->cx = x + 1;
+	return true;
+}
+
+size_t ui_render_emit(struct ui_render *r, int y, int x, char *out, size_t cap)
+{
+	struct emitter e = { .out = out, .cap = cap, .truecolor = r->truecolor, .cy = -1, .cx = -1 };
+	bool full = true;
+	for (int cy = 0; cy < r->rows && full; cy++) {
+		for (int cx = 0; cx < r->cols; cx++) {
+			size_t i = (size_t)cy * (size_t)r->cols + (size_t)cx;
+			struct ui_cell c = r->cur[i];
+			if (r->prev_valid && r->prev[i].top == c.top && r->prev[i].bottom == c.bottom)
+				continue;
+			if (!emit_cell(&e, y + cy, x + cx, c)) {
+				full = false;
+				break;
+			}
+			r->prev[i] = c;
+			r->cells_written++;
+		}
+	}
+	if (e.len) {
+		memcpy(out + e.len, "\033[0m", 4);
+		e.len += 4;
+	}
+	/* Whatever did not fit is still different from prev: once every cell
+	 * was written, prev describes the terminal. */
+	if (full)
+		r->prev_valid = true;
+	r->bytes_written += e.len;
+	return e.len;
+}
