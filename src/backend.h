@@ -146,8 +146,8 @@ struct backend_ops {
 	int (*forward_remove)(struct backend *b, const char *name, const char *spec, struct error *err);
 	/* The memory the guest should keep, in bytes. */
 	int (*balloon)(struct backend *b, const char *name, uint64_t target, struct error *err);
-	/* The last LINES lines of the VM's log (malloc'ed). */
-	char *(*log_tail)(struct backend *b, const char *name, unsigned lines);
+	/* The last NLINES lines of the VM's log (malloc'ed). */
+	char *(*log_tail)(struct backend *b, const char *name, unsigned nlines);
 };
 
 struct backend {

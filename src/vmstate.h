@@ -42,7 +42,7 @@ struct vm_status {
 
 /* The state of library VM NAME from its files. */
 void vmstate_get(const struct vmlib *lib, const char *name, struct vm_status *out);
-/* The last LINES lines of the VM's VMM log (malloc'ed; "" when none). */
-char *vmstate_log_tail(const struct vmlib *lib, const char *name, unsigned lines);
+/* The last NLINES lines of the VM's VMM log (malloc'ed; "" when none). */
+char *vmstate_log_tail(const struct vmlib *lib, const char *name, unsigned nlines);
 
 #endif
