@@ -101,7 +101,7 @@ void ui_layout_detail(int rows, int cols, struct ui_detail_layout *l)
 	int body = rows - 3;
 	if (cols >= 110) {
 		/* Graphs on the left, lists on the right. */
-		int side = cols / 3 < 44 ? 44 : cols / 3;
+		int side = cols * 2 / 5 < 48 ? 48 : cols * 2 / 5;
 		l->graphs = rect(2, 0, body, cols - side - 1);
 		l->side = rect(2, cols - side, body, side);
 	} else {

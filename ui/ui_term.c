@@ -44,6 +44,7 @@ int ui_term_init(struct ui_term *t, int rows, int cols, int scrollback)
 		return -1;
 	t->pen = (struct ui_tcell){ ' ', UI_TERM_DEFAULT, UI_TERM_DEFAULT, 0 };
 	t->nlines = rows;
+	t->newline_mode = true;
 	for (int y = 0; y < rows; y++)
 		clear_cells(t, screen_line(t, y), cols);
 	return 0;
@@ -62,7 +63,7 @@ int ui_term_resize(struct ui_term *t, int rows, int cols)
 	struct ui_term n;
 	if (ui_term_init(&n, rows, cols, t->sb_max) < 0)
 		return -1;
-	/* Copy the newest lines, bottom-aligned to where the cursor is. */
+	/* Keep the newest lines up to the cursor's, the cursor on the last. */
 	int keep = t->nlines - (t->rows - 1 - t->cy);   /* lines up to the cursor's */
 	int take = keep < n.sb_max + rows ? keep : n.sb_max + rows;
 	n.nlines = take > rows ? take : rows;
@@ -77,6 +78,7 @@ int ui_term_resize(struct ui_term *t, int rows, int cols)
 		n.cy = 0;
 	n.cx = t->cx < cols ? t->cx : cols - 1;
 	n.pen = t->pen;
+	n.newline_mode = t->newline_mode;
 	n.bytes = t->bytes;
 	n.generation = t->generation + 1;
 	free(t->lines);
@@ -234,6 +236,8 @@ static void control(struct ui_term *t, uint8_t c)
 	case '\n':
 	case '\v':
 	case '\f':
+		if (t->newline_mode)
+			t->cx = 0;
 		line_feed(t);
 		t->wrap_pending = false;
 		break;

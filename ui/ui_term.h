@@ -37,6 +37,8 @@ struct ui_term {
 	bool private_mode;
 	uint32_t utf8_cp;
 	int utf8_left;
+	bool newline_mode;          /* LF also returns the carriage (on by default:
+				     * small guests write bare "\n") */
 	uint64_t bytes;
 	unsigned generation;        /* bumped on every change, for redraws */
 };
