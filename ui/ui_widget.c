@@ -163,13 +163,18 @@ void ui_meter(const struct ui_app *app, int y, int x, int w, const char *label, 
 
 void ui_too_small(const struct ui_app *app, int need_rows, int need_cols)
 {
-	char msg[128];
-	snprintf(msg, sizeof(msg), "The terminal is %dx%d; vmdeck needs %dx%d.", app->cols, app->rows, need_cols,
-		 need_rows);
+	/* Short lines: the terminal may be very narrow. */
+	char need[64], have[64];
+	snprintf(need, sizeof(need), "vmdeck needs %dx%d,", need_cols, need_rows);
+	snprintf(have, sizeof(have), "this terminal is %dx%d.", app->cols, app->rows);
 	int y = app->rows / 2 - 1;
-	ui_text(y < 0 ? 0 : y, 0, app->cols, ui_attr(app, UI_R_BOLD), msg);
-	if (app->rows > 2)
-		ui_text(y + 1, 0, app->cols, ui_attr(app, UI_R_DIM), "Enlarge it, or press q to quit.");
+	if (y < 0)
+		y = 0;
+	ui_text(y, 0, app->cols, ui_attr(app, UI_R_BOLD), need);
+	if (y + 1 < app->rows)
+		ui_text(y + 1, 0, app->cols, ui_attr(app, UI_R_BOLD), have);
+	if (y + 2 < app->rows)
+		ui_text(y + 2, 0, app->cols, ui_attr(app, UI_R_DIM), "Enlarge it, or q quits.");
 }
 
 /* ---- lists ------------------------------------------------------------------------- */
