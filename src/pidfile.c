@@ -66,8 +66,9 @@ bool pidfile_held(const char *path, pid_t *pid)
 	if (fd < 0)
 		return false;
 	bool held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
-	if (held && pid)
-		*pid = read_pid(fd);
+	/* The holder writes its pid right after locking: give it a moment. */
+	for (int i = 0; held && pid && i < 10 && !(*pid = read_pid(fd)); i++)
+		usleep(2000);
 	close(fd);
 	return held;
 }

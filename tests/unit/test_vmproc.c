@@ -1,0 +1,392 @@
+/* The processes behind library VMs without KVM: a shell script stands in
+ * for the VMM, so the monitor, the exit record, the states and their
+ * reasons, the pidfile and the VMM's command line can be checked exactly.
+ * Also the control socket's statistics JSON and port-forward syntax. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "src/backend.h"
+#include "src/pidfile.h"
+#include "src/vmargs.h"
+#include "src/vmctl.h"
+#include "src/vmexit.h"
+#include "src/vmspawn.h"
+#include "src/vmstate.h"
+#include "tests/lib/testlib.h"
+
+struct fixture {
+	char *home;
+	struct vmlib lib;
+	char *dir;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	f->home = tl_mkdtemp();
+	setenv("XDG_DATA_HOME", f->home, 1);
+	char *run = NULL;
+	assert_true(asprintf(&run, "%s/run", f->home) > 0);
+	mkdir(run, 0700);
+	setenv("XDG_RUNTIME_DIR", run, 1);
+	free(run);
+	struct error err;
+	assert_int_equal(vmlib_open(&f->lib, &err), 0);
+	struct vmdef d;
+	vmdef_init(&d);
+	assert_int_equal(vmlib_create(&f->lib, "t", &d, &err), 0);
+	vmdef_free(&d);
+	f->dir = vmlib_path(&f->lib, "t", NULL);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	/* No stand-in may outlive the test. */
+	pid_t pid;
+	if (vmlib_running(&f->lib, "t", &pid) && pid > 0)
+		kill(pid, SIGKILL);
+	for (int i = 0; i < 200 && vmspawn_monitor_alive(f->dir); i++)
+		usleep(10000);
+	tl_rmtree(f->home);
+	vmlib_close(&f->lib);
+	free(f->dir);
+	free(f->home);
+	free(f);
+	return 0;
+}
+
+/* Starts SCRIPT (sh -c) as the VM's "VMM" in its directory. */
+static void spawn(struct fixture *f, const char *script)
+{
+	char *const argv[] = { "sh", "-c", (char *)script, NULL };
+	struct vmspawn s = { .dir = f->dir, .exe = "/bin/sh", .argv = argv };
+	bool busy;
+	struct error err;
+	assert_int_equal(vmspawn_start(&s, &busy, &err), 0);
+}
+
+/* Waits until the state is not STATE any more (or 5 s). */
+static void wait_not(struct fixture *f, enum vm_state st, struct vm_status *out)
+{
+	for (int i = 0; i < 500; i++) {
+		vmstate_get(&f->lib, "t", out);
+		if (out->state != st)
+			return;
+		usleep(10000);
+	}
+}
+
+/* A stand-in that locks the pidfile like the VMM, then runs CMD. */
+#define LOCKED(cmd) "exec 9>vmm.pid; flock -n 9 || exit 2; echo $$ >vmm.pid; " cmd
+
+static void test_never_started_is_stopped(void **state)
+{
+	struct fixture *f = *state;
+	struct vm_status st;
+	vmstate_get(&f->lib, "t", &st);
+	assert_int_equal(st.state, VM_STATE_STOPPED);
+	assert_string_equal(st.reason, "");
+	assert_int_equal(st.pid, 0);
+}
+
+static void test_crash_records_the_vmm_sentence(void **state)
+{
+	struct fixture *f = *state;
+	spawn(f, "echo 'vmdeck: warning: something minor'; sleep 0.1; "
+		 "echo 'vmdeck: error: KVM cannot run this guest (kvm_pvm)' >&2; exit 3");
+	struct vm_status st;
+	wait_not(f, VM_STATE_STARTING, &st);
+	assert_int_equal(st.state, VM_STATE_CRASHED);
+	assert_string_equal(st.reason, "KVM cannot run this guest (kvm_pvm)");
+	assert_int_equal(st.exit_code, 3);
+	assert_true(st.since > time(NULL) - 60);
+	char *tail = vmstate_log_tail(&f->lib, "t", 1);
+	assert_string_equal(tail, "vmdeck: error: KVM cannot run this guest (kvm_pvm)");
+	free(tail);
+	tail = vmstate_log_tail(&f->lib, "t", 5);
+	tl_assert_contains(tail, "something minor\n");
+	free(tail);
+	/* The record is the file's text. */
+	char *path = vmlib_path(&f->lib, "t", VMLIB_EXIT);
+	char *rec = tl_read_file(path, NULL);
+	tl_assert_contains(rec, "code=3\n");
+	tl_assert_contains(rec, "message=KVM cannot run this guest (kvm_pvm)\n");
+	free(rec);
+	free(path);
+}
+
+static void test_clean_exit_is_stopped(void **state)
+{
+	struct fixture *f = *state;
+	spawn(f, "exit 0");
+	struct vm_status st;
+	wait_not(f, VM_STATE_STARTING, &st);
+	assert_int_equal(st.state, VM_STATE_STOPPED);
+	assert_string_equal(st.reason, "the VMM exited normally");
+	assert_int_equal(st.exit_code, 0);
+}
+
+static void test_running_then_killed_by_someone_else(void **state)
+{
+	struct fixture *f = *state;
+	spawn(f, LOCKED("exec sleep 30"));
+	struct vm_status st;
+	wait_not(f, VM_STATE_STARTING, &st);
+	assert_int_equal(st.state, VM_STATE_RUNNING);
+	assert_true(st.pid > 0);
+	/* A second start while a monitor lives is refused. */
+	char *const argv[] = { "sh", "-c", "exit 0", NULL };
+	struct vmspawn s = { .dir = f->dir, .exe = "/bin/sh", .argv = argv };
+	bool busy = false;
+	struct error err;
+	assert_int_equal(vmspawn_start(&s, &busy, &err), -1);
+	assert_true(busy);
+	kill(st.pid, SIGKILL);
+	wait_not(f, VM_STATE_RUNNING, &st);
+	wait_not(f, VM_STATE_STARTING, &st);
+	assert_int_equal(st.state, VM_STATE_CRASHED);
+	assert_string_equal(st.reason, "the VMM was killed by signal 9 (SIGKILL)");
+}
+
+static void test_killed_by_vmdeck_kill_is_stopped(void **state)
+{
+	struct fixture *f = *state;
+	spawn(f, LOCKED("exec sleep 30"));
+	struct vm_status st;
+	wait_not(f, VM_STATE_STARTING, &st);
+	assert_int_equal(st.state, VM_STATE_RUNNING);
+	struct error err;
+	struct backend *b = backend_local_new("/bin/true", &err);
+	assert_non_null(b);
+	assert_int_equal(b->ops->kill(b, "t", &err), 0);
+	wait_not(f, VM_STATE_STARTING, &st);
+	assert_int_equal(st.state, VM_STATE_STOPPED);
+	assert_string_equal(st.reason, "killed with vmdeck kill");
+	/* Now it is not running: a second kill is refused in one sentence. */
+	assert_int_equal(b->ops->kill(b, "t", &err), BE_EUSER);
+	assert_string_equal(err.msg, "VM 't' is not running (stopped)");
+	backend_free(b);
+}
+
+static void test_starting_and_vanished(void **state)
+{
+	struct fixture *f = *state;
+	/* The monitor lives but nothing holds the VMM lock yet: starting. */
+	spawn(f, "sleep 0.5; exit 0");
+	struct vm_status st;
+	vmstate_get(&f->lib, "t", &st);
+	assert_int_equal(st.state, VM_STATE_STARTING);
+	wait_not(f, VM_STATE_STARTING, &st);
+	assert_int_equal(st.state, VM_STATE_STOPPED);
+	/* A pidfile without a lock, a monitor or a record: both vanished. */
+	char *rec = vmlib_path(&f->lib, "t", VMLIB_EXIT);
+	unlink(rec);
+	free(rec);
+	vmstate_get(&f->lib, "t", &st);
+	assert_int_equal(st.state, VM_STATE_STOPPED);         /* vmm.pid never written by "exit 0" */
+	char *pid = vmlib_path(&f->lib, "t", VMLIB_PIDFILE);
+	tl_write_file(pid, "123\n", 4);
+	free(pid);
+	vmstate_get(&f->lib, "t", &st);
+	assert_int_equal(st.state, VM_STATE_CRASHED);
+	tl_assert_contains(st.reason, "without an exit record");
+}
+
+static void test_exit_records_and_log_sentences(void **state)
+{
+	struct vmexit r = { .code = -1, .signal = 11, .time = 1700000000 }, back;
+	snprintf(r.message, sizeof(r.message), "%s", "vCPU 0 failed");
+	char text[600];
+	size_t n = vmexit_format(&r, text, sizeof(text));
+	assert_int_equal(n, strlen(text));
+	assert_string_equal(text, "signal=11\ntime=1700000000\nmessage=vCPU 0 failed\n");
+	char *dir = tl_mkdtemp(), *path = NULL;
+	assert_true(asprintf(&path, "%s/rec", dir) > 0);
+	tl_write_file(path, text, n);
+	assert_int_equal(vmexit_read(path, &back), 0);
+	assert_int_equal(back.signal, 11);
+	assert_int_equal(back.code, -1);
+	assert_true(vmexit_is_crash(&back));
+	char why[600];
+	vmexit_describe(&back, why, sizeof(why));
+	assert_string_equal(why, "the VMM was killed by signal 11 (SIGSEGV); its log ends: vCPU 0 failed");
+	/* The last non-blank line, prefixes and controls gone. */
+	const char *log = "booting\nvmdeck run: error: the kernel\tis not a bzImage\n\n\n";
+	tl_write_file(path, log, strlen(log));
+	int fd = open(path, O_RDONLY);
+	vmexit_log_sentence(fd, why, sizeof(why));
+	close(fd);
+	assert_string_equal(why, "the kernel is not a bzImage");
+	tl_write_file(path, "", 0);
+	fd = open(path, O_RDONLY);
+	vmexit_log_sentence(fd, why, sizeof(why));
+	close(fd);
+	assert_string_equal(why, "");
+	assert_int_equal(vmexit_read("/nonexistent/rec", &back), -1);
+	free(path);
+	tl_rmtree(dir);
+	free(dir);
+}
+
+static void test_pidfile_refuses_a_second_holder(void **state)
+{
+	char *dir = tl_mkdtemp(), *path = NULL;
+	assert_true(asprintf(&path, "%s/web/vmm.pid", dir) > 0);
+	char *vmdir = strndup(path, strlen(path) - strlen("/vmm.pid"));
+	mkdir(vmdir, 0700);
+	char who[64];
+	pidfile_vm_name(path, who, sizeof(who));
+	assert_string_equal(who, "web");
+	bool held;
+	struct error err;
+	int fd = pidfile_acquire(path, who, &held, &err);
+	assert_true(fd >= 0);
+	assert_false(held);
+	pid_t pid = 0;
+	assert_true(pidfile_held(path, &pid));
+	assert_int_equal(pid, getpid());
+	/* Another open file description is another holder. */
+	assert_int_equal(pidfile_acquire(path, who, &held, &err), -1);
+	assert_true(held);
+	char want[128];
+	snprintf(want, sizeof(want), "VM 'web' is already running (pid %d)", (int)getpid());
+	assert_string_equal(err.msg, want);
+	close(fd);
+	assert_false(pidfile_held(path, NULL));
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	free(vmdir);
+	free(path);
+	tl_rmtree(dir);
+	free(dir);
+}
+
+static void test_vmm_command_line(void **state)
+{
+	struct fixture *f = *state;
+	struct vmdef d;
+	struct vmargs a;
+	struct error err;
+	vmdef_init(&d);
+	d.cpus = 2;
+	d.mem = 1ull << 30;
+	/* No kernel: one sentence saying how to give one. */
+	assert_int_equal(vmargs_build(&f->lib, "t", &d, "/usr/bin/vmdeck", &a, &err), -1);
+	assert_string_equal(err.msg, "VM 't' has no kernel: set [boot] kernel in its vm.conf "
+				     "(`vmdeck new --kernel FILE` does it)");
+	d.kernel = strdup("bzImage");          /* relative to the VM's directory, and missing */
+	assert_int_equal(vmargs_build(&f->lib, "t", &d, "/usr/bin/vmdeck", &a, &err), -1);
+	tl_assert_contains(err.msg, "the kernel '");
+	tl_assert_contains(err.msg, "/t/bzImage' of VM 't' cannot be read");
+	char *k = vmlib_path(&f->lib, "t", "bzImage");
+	tl_write_file(k, "x", 1);
+	assert_int_equal(vmargs_build(&f->lib, "t", &d, "/usr/bin/vmdeck", &a, &err), 0);
+	char line[2048] = "";
+	for (size_t i = 0; i < a.n; i++) {
+		strcat(line, a.argv[i]);
+		strcat(line, " ");
+	}
+	char want[1024];
+	snprintf(want, sizeof(want), "/usr/bin/vmdeck run --kernel %s --cmdline console=ttyS0 --mem 1024M --cpus 2 "
+		 "--serial socket:%s/run/vmdeck/t.serial --pidfile %s/vmdeck/vms/t/vmm.pid ", k, getenv("XDG_DATA_HOME"),
+		 getenv("XDG_DATA_HOME"));
+	assert_string_equal(line, want);
+	assert_null(a.argv[a.n]);
+	vmargs_free(&a);
+	free(k);
+	vmdef_free(&d);
+}
+
+static void test_forward_syntax(void **state)
+{
+	assert_true(be_forward_valid("tcp::8080-:80"));
+	assert_true(be_forward_valid("udp:127.0.0.1:5353-10.0.2.15:53"));
+	assert_true(be_forward_valid("::2222-:22"));
+	assert_false(be_forward_valid("8080-:80"));
+	assert_false(be_forward_valid("tcp::0-:80"));
+	assert_false(be_forward_valid("tcp::65536-:80"));
+	assert_false(be_forward_valid("tcp::8080-:"));
+	assert_false(be_forward_valid("tcp::8080:80"));
+	assert_false(be_forward_valid("tcp::80x-:80"));
+	assert_false(be_forward_valid("tcp::8080-:80,hostfwd=tcp::1-:2"));
+	assert_false(be_forward_valid("sctp::8080-:80"));
+	assert_false(be_forward_valid(""));
+}
+
+static void test_statistics_json(void **state)
+{
+	/* The shape the VMM's `stats` command answers with (vmm/stats.h). */
+	const char *text =
+		"{\"state\":\"running\",\"uptime_s\":12.5,\"cpu_pct\":150.5,"
+		"\"cpus\":[{\"index\":0,\"cpu_pct\":100.0},{\"index\":1,\"cpu_pct\":50.5},{\"index\":2,\"cpu_pct\":null}],"
+		"\"memory\":{\"configured\":536870912,\"rss\":104857600,"
+		"\"balloon\":{\"target\":268435456,\"actual\":301989888},"
+		"\"guest\":{\"age_ms\":1500,\"updates\":3,\"total_memory\":500000000,\"available_memory\":300000000,"
+		"\"free_memory\":100000000,\"major_faults\":7}},"
+		"\"devices\":[{\"kind\":\"virtio-net\",\"rates\":{\"rx_bytes\":1000.0,\"tx_bytes\":20.0}},"
+		"{\"kind\":\"virtio-net\",\"rates\":{\"rx_bytes\":24.0,\"tx_bytes\":null}},"
+		"{\"kind\":\"virtio-blk\",\"rates\":{\"rd_bytes\":4096.0,\"wr_bytes\":0}},"
+		"{\"kind\":\"uart\",\"rates\":{}}]}";
+	json_object *o = json_tokener_parse(text);
+	assert_non_null(o);
+	struct be_stats s;
+	vmctl_parse_stats(o, &s);
+	json_object_put(o);
+	assert_true(s.valid);
+	assert_true(s.uptime_s == 12.5);
+	assert_true(s.cpu_pct.known && s.cpu_pct.v == 150.5);
+	assert_int_equal(s.nr_vcpus, 3);
+	assert_true(s.vcpu_pct[1].known && s.vcpu_pct[1].v == 50.5);
+	assert_false(s.vcpu_pct[2].known);
+	assert_int_equal(s.mem_assigned, 536870912);
+	assert_true(s.balloon_actual.known && s.balloon_actual.v == 301989888);
+	assert_true(s.guest_used.known && s.guest_used.v == 200000000);   /* total - available */
+	assert_true(s.guest_age_ms.v == 1500);
+	assert_int_equal(s.nr_guest, 4);
+	assert_true(s.net_rx_bps.v == 1024 && s.net_tx_bps.v == 20);       /* all cards */
+	assert_true(s.disk_rd_bps.v == 4096 && s.disk_wr_bps.known && s.disk_wr_bps.v == 0);
+	/* Junk: nothing known, nothing crashes. */
+	const char *junk[] = { "[]", "{\"cpus\":7}", "{\"memory\":[1],\"devices\":{}}", "{\"cpus\":[1,\"x\",null]}" };
+	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
+		o = json_tokener_parse(junk[i]);
+		vmctl_parse_stats(o, &s);
+		assert_false(s.cpu_pct.known);
+		assert_false(s.net_rx_bps.known);
+		json_object_put(o);
+	}
+	vmctl_parse_stats(NULL, &s);
+	assert_false(s.valid);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_never_started_is_stopped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crash_records_the_vmm_sentence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clean_exit_is_stopped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_running_then_killed_by_someone_else, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_killed_by_vmdeck_kill_is_stopped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_starting_and_vanished, setup, teardown),
+		cmocka_unit_test(test_exit_records_and_log_sentences),
+		cmocka_unit_test(test_pidfile_refuses_a_second_holder),
+		cmocka_unit_test_setup_teardown(test_vmm_command_line, setup, teardown),
+		cmocka_unit_test(test_forward_syntax),
+		cmocka_unit_test(test_statistics_json),
+	};
+	return cmocka_run_group_tests_name("VM processes", tests, NULL, NULL);
+}
