@@ -99,7 +99,8 @@ static int exec_new(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	int c, r = 0;
-	while (!r && (c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+	/* getopt_long_only: "-bad" is reported whole, not as "-b". */
+	while (!r && (c = getopt_long_only(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_CPUS: {
 			char *end;
