@@ -1,0 +1,336 @@
+/* The console (TUI) driven in tmux like a user would: keys in with
+ * send-keys, the screen out with capture-pane; the truth about the VMs
+ * checked outside the TUI with `vmdeck list --json` and kill(2). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/lib/spawn.h"
+#include "tests/lib/testlib.h"
+
+struct fixture {
+	char *home;
+	char sock[64];              /* a tmux server of our own */
+};
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void sh(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	char *out = NULL;
+	int r = tl_run(cmd, &out);
+	if (r != 0)
+		printf("`%s` failed (%d): %s\n", cmd, r, out);
+	free(out);
+}
+
+static int setup(void **state)
+{
+	if (!kvm_usable())
+		skip();
+	if (!tl_have_program("tmux")) {
+		printf("tmux is not installed (make deps installs it): the TUI tests cannot drive a terminal\n");
+		skip();
+	}
+	struct fixture *f = calloc(1, sizeof(*f));
+	f->home = tl_mkdtemp();
+	char *run = NULL;
+	assert_true(asprintf(&run, "%s/run", f->home) > 0);
+	mkdir(run, 0700);
+	setenv("XDG_DATA_HOME", f->home, 1);
+	setenv("XDG_RUNTIME_DIR", run, 1);
+	free(run);
+	snprintf(f->sock, sizeof(f->sock), "vmdeck-tui-%d", (int)getpid());
+	*state = f;
+	return 0;
+}
+
+static struct spawn_result vd(const char *first, ...)
+{
+	char *argv[32] = { (char *)vmdeck_bin(), (char *)first };
+	int n = 2;
+	va_list ap;
+	va_start(ap, first);
+	for (char *a; n < 31 && (a = va_arg(ap, char *));)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	struct spawn_result r;
+	assert_int_equal(spawn_run(argv, NULL, NULL, 30000, &r), 0);
+	return r;
+}
+
+static void ok(struct spawn_result r)
+{
+	if (r.status)
+		printf("exit %d: %s%s", r.status, r.out, r.err);
+	assert_int_equal(r.status, 0);
+	spawn_free(&r);
+}
+
+/* State and reason of VM NAME from `vmdeck list --json`. */
+static void truth(const char *name, char *state, size_t slen, char *reason, size_t rlen, int *pid)
+{
+	struct spawn_result r = vd("list", "--json", NULL);
+	json_object *arr = json_tokener_parse(r.out);
+	spawn_free(&r);
+	snprintf(state, slen, "absent");
+	if (reason)
+		reason[0] = '\0';
+	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+		json_object *o = json_object_array_get_idx(arr, i), *v;
+		if (strcmp(json_object_get_string(json_object_object_get(o, "name")), name))
+			continue;
+		snprintf(state, slen, "%s", json_object_get_string(json_object_object_get(o, "state")));
+		if (reason && (v = json_object_object_get(o, "reason")))
+			snprintf(reason, rlen, "%s", json_object_get_string(v));
+		if (pid)
+			*pid = (v = json_object_object_get(o, "pid")) ? json_object_get_int(v) : 0;
+	}
+	json_object_put(arr);
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	sh("tmux -L %s kill-server 2>/dev/null; true", f->sock);
+	struct spawn_result r = vd("list", "--json", NULL);
+	json_object *arr = json_tokener_parse(r.out);
+	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+		json_object *pid = json_object_object_get(json_object_array_get_idx(arr, i), "pid");
+		if (pid)
+			kill(json_object_get_int(pid), SIGKILL);
+	}
+	json_object_put(arr);
+	spawn_free(&r);
+	usleep(200000);
+	tl_rmtree(f->home);
+	free(f->home);
+	free(f);
+	return 0;
+}
+
+/* Opens the TUI (vmdeck ARGS) in a COLS x ROWS tmux window. */
+static void open_tui(struct fixture *f, int cols, int rows, const char *args)
+{
+	sh("tmux -L %s -f /dev/null new-session -d -s t -x %d -y %d "
+	   "'env LANG=C.UTF-8 TERM=tmux-256color %s %s; echo TUI-EXITED $?; sleep 600'",
+	   f->sock, cols, rows, vmdeck_bin(), args);
+}
+
+static char *capture(struct fixture *f)
+{
+	char cmd[256], *out = NULL;
+	snprintf(cmd, sizeof(cmd), "tmux -L %s capture-pane -p -t t", f->sock);
+	tl_run(cmd, &out);
+	return out;
+}
+
+/* Waits until the screen shows NEEDLE (and, if given, not AVOID) and
+ * returns the screen. */
+static char *wait_screen(struct fixture *f, const char *needle, int ms)
+{
+	char *s = NULL;
+	for (int waited = 0; waited <= ms; waited += 100) {
+		free(s);
+		s = capture(f);
+		if (s && strstr(s, needle))
+			return s;
+		usleep(100000);
+	}
+	printf("the screen never showed \"%s\"; it shows:\n%s\n", needle, s);
+	fail();
+	return s;
+}
+
+static void keys(struct fixture *f, const char *k)
+{
+	sh("tmux -L %s send-keys -t t %s", f->sock, k);
+	usleep(150000);
+}
+
+/* The screen line holding NEEDLE. */
+static char *row_of(const char *screen, const char *needle, char *buf, size_t len)
+{
+	const char *p = strstr(screen, needle);
+	if (!p) {
+		snprintf(buf, len, "(no line with %s)", needle);
+		return buf;
+	}
+	const char *start = p, *end = strchr(p, '\n');
+	while (start > screen && start[-1] != '\n')
+		start--;
+	snprintf(buf, len, "%.*s", (int)(end ? end - start : (long)strlen(start)), start);
+	return buf;
+}
+
+static void test_wizard_start_console_and_kill(void **state)
+{
+	struct fixture *f = *state;
+	open_tui(f, 120, 32, "");
+	free(wait_screen(f, "No VMs yet: press F7", 5000));
+	keys(f, "F7");
+	free(wait_screen(f, "New VM", 2000));
+	/* Name, vCPUs, memory, kernel, initrd, command line, network, forwards, Create. */
+	keys(f, "C-u wiz Tab Tab C-u 64M Tab");
+	char k[512];
+	snprintf(k, sizeof(k), "'%s' Tab Tab Tab Tab Tab Enter", guest_path("g_irq.elf"));
+	keys(f, k);
+	free(wait_screen(f, "VM 'wiz' is ready", 3000));
+	char st[64], why[512];
+	truth("wiz", st, sizeof(st), NULL, 0, NULL);
+	assert_string_equal(st, "stopped");
+	keys(f, "Escape");
+	/* Start it: the row turns running, and so does the truth. */
+	keys(f, "F2");
+	char *s = wait_screen(f, "wiz is running, VMM pid", 8000), line[512];
+	tl_assert_contains(row_of(s, "wiz ", line, sizeof(line)), "running");
+	free(s);
+	truth("wiz", st, sizeof(st), NULL, 0, NULL);
+	assert_string_equal(st, "running");
+	/* The console (the serial tab: no display in this build) echoes a key. */
+	keys(f, "F4");
+	free(wait_screen(f, "irq: ready", 5000));
+	keys(f, "z");
+	s = wait_screen(f, "irq: rx z", 5000);
+	tl_assert_contains(s, "Ctrl-] back");
+	free(s);
+	keys(f, "C-]");
+	free(wait_screen(f, "F1Help F2Start", 3000));
+	/* Kill asks first; then the row says stopped and why. */
+	keys(f, "F9");
+	free(wait_screen(f, "Kill VM 'wiz' now?", 2000));
+	keys(f, "y");
+	s = wait_screen(f, "wiz is stopped: killed with vmdeck kill", 5000);
+	tl_assert_contains(row_of(s, "wiz ", line, sizeof(line)), "stopped");
+	free(s);
+	truth("wiz", st, sizeof(st), why, sizeof(why), NULL);
+	assert_string_equal(st, "stopped");
+	assert_string_equal(why, "killed with vmdeck kill");
+}
+
+static void test_quit_leaves_vms_running_and_a_new_tui_finds_them(void **state)
+{
+	struct fixture *f = *state;
+	ok(vd("new", "keep", "--mem", "64M", "--kernel", guest_path("g_irq.elf"), NULL));
+	open_tui(f, 100, 24, "");
+	free(wait_screen(f, "keep", 5000));
+	keys(f, "F2");
+	free(wait_screen(f, "keep is running", 8000));
+	int pid1 = 0, pid2 = 0;
+	char st[64];
+	truth("keep", st, sizeof(st), NULL, 0, &pid1);
+	keys(f, "q");
+	free(wait_screen(f, "TUI-EXITED 0", 3000));
+	/* The VM did not notice. */
+	truth("keep", st, sizeof(st), NULL, 0, &pid2);
+	assert_string_equal(st, "running");
+	assert_int_equal(pid1, pid2);
+	assert_int_equal(kill(pid1, 0), 0);
+	sh("tmux -L %s kill-server", f->sock);
+	usleep(200000);
+	open_tui(f, 100, 24, "");
+	char *s = wait_screen(f, "keep is running", 5000), want[64];
+	snprintf(want, sizeof(want), "VMM pid %d", pid1);
+	tl_assert_contains(s, want);
+	free(s);
+}
+
+static void test_killed_vmm_shows_crashed_and_the_tui_stays(void **state)
+{
+	struct fixture *f = *state;
+	ok(vd("new", "doomed", "--mem", "64M", "--kernel", guest_path("g_irq.elf"), NULL));
+	ok(vd("start", "doomed", NULL));
+	open_tui(f, 100, 24, "");
+	free(wait_screen(f, "doomed is running", 5000));
+	/* Attached to its console when it dies. */
+	keys(f, "e");
+	free(wait_screen(f, "irq: ready", 5000));
+	int pid = 0;
+	char st[64];
+	truth("doomed", st, sizeof(st), NULL, 0, &pid);
+	assert_true(pid > 0);
+	kill(pid, SIGKILL);
+	free(wait_screen(f, "the serial console closed", 5000));
+	keys(f, "C-]");
+	char *s = wait_screen(f, "doomed crashed: the VMM was killed by signal 9 (SIGKILL)", 5000), line[256];
+	tl_assert_contains(row_of(s, "doomed ", line, sizeof(line)), "crashed");
+	tl_assert_contains(s, "1 crashed");
+	tl_assert_not_contains(s, "TUI-EXITED");
+	free(s);
+}
+
+static void test_crash_reason_and_log_in_detail(void **state)
+{
+	struct fixture *f = *state;
+	ok(vd("new", "tf", "--mem", "64M", "--kernel", guest_path("g_hello.elf"), "--cmdline", "action=triple", NULL));
+	open_tui(f, 120, 32, "");
+	free(wait_screen(f, "tf is stopped", 5000));
+	keys(f, "s");
+	char *s = wait_screen(f, "tf crashed: the guest triple-faulted on vCPU 0", 10000);
+	free(s);
+	keys(f, "Enter");
+	s = wait_screen(f, "VMM log (the end)", 3000);
+	tl_assert_contains(s, "tf crashed");
+	tl_assert_contains(s, "vmdeck: error: the guest triple-faulted");
+	free(s);
+	keys(f, "Escape");
+	free(wait_screen(f, "F1Help F2Start", 2000));
+}
+
+static void test_resize_and_small_terminals(void **state)
+{
+	struct fixture *f = *state;
+	ok(vd("new", "r1", NULL));
+	open_tui(f, 120, 30, "");
+	free(wait_screen(f, "r1", 5000));
+	sh("tmux -L %s resize-window -t t -x 50 -y 10", f->sock);
+	char *s = wait_screen(f, "vmdeck needs 60x12,", 3000);
+	tl_assert_contains(s, "this terminal is 50x10.");
+	free(s);
+	sh("tmux -L %s resize-window -t t -x 70 -y 20", f->sock);
+	s = wait_screen(f, "NAME", 3000);
+	/* 70 columns: the least important columns gave way, the essentials stayed. */
+	tl_assert_contains(s, "STATE");
+	tl_assert_contains(s, "CPU%");
+	tl_assert_not_contains(s, "DISK-WR");
+	free(s);
+	sh("tmux -L %s resize-window -t t -x 160 -y 40", f->sock);
+	s = wait_screen(f, "DISK-WR", 3000);
+	free(s);
+	keys(f, "?");
+	s = wait_screen(f, "Help: main screen", 2000);
+	tl_assert_contains(s, "filter by name or state");
+	free(s);
+	keys(f, "Escape");
+	keys(f, "/ r 1");
+	s = wait_screen(f, "1 of 1", 2000);
+	free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_wizard_start_console_and_kill, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quit_leaves_vms_running_and_a_new_tui_finds_them, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_killed_vmm_shows_crashed_and_the_tui_stays, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crash_reason_and_log_in_detail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resize_and_small_terminals, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("console (TUI) in tmux", tests, NULL, NULL);
+}
