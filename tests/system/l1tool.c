@@ -1,13 +1,15 @@
 /*
  * l1tool: the one timing and timeout primitive of the L1 guest.
  *
- *   l1tool run [-g GRACE] [-e TEXT]... SECONDS CMD [ARG...]
+ *   l1tool run [-g GRACE] [-i IDLE] [-e TEXT]... SECONDS CMD [ARG...]
  *	Runs CMD with stdin on /dev/null (so a VMM never sees the L1 console as
  *	its terminal), stdout and stderr merged, and prints each output line as
  *	"MS| text" with MS the milliseconds since CMD started.  After SECONDS,
  *	or GRACE seconds after a line containing one of the TEXTs (a guest's
  *	last words, such as "reboot: Power down"), the whole process group is
  *	killed: a VMM that misses a power-off fails in seconds, not minutes.
+ *	-i kills it after IDLE seconds without output (the host uses this on
+ *	QEMU running L1, to catch a wedged L1 kernel).
  *	Ends with one line "MS| l1tool: exit N", "MS| l1tool: signal N" or
  *	"MS| l1tool: timeout S s" and exits with N, 128+N or 124 like timeout(1).
  *   l1tool now
@@ -19,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +39,7 @@ struct line_buf {
 	long long start_ms;
 	long long deadline_ms;
 	long long grace_ms;
+	long long idle_ms;
 	const char *ends[MAX_ENDS];
 	int n_ends;
 };
@@ -123,27 +127,66 @@ static pid_t spawn(char **argv, int *out_fd)
 	return pid;
 }
 
-/* Copies the child's output until EOF or the deadline; returns 1 on timeout. */
-static int pump(int fd, struct line_buf *lb)
+enum stop { STOP_EOF, STOP_TIMEOUT, STOP_IDLE, STOP_SIGNAL };
+
+/* The child runs in its own process group, out of reach of the terminal's
+ * Ctrl-C: on SIGINT or SIGTERM l1tool must take it down itself. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void catch_stop_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* Copies the child's output until EOF, the deadline or too long a silence. */
+static enum stop pump(int fd, struct line_buf *lb)
 {
 	char chunk[4096];
+	long long last_output = now_ms();
 	for (;;) {
-		long long left = lb->deadline_ms - now_ms();
-		if (left <= 0)
-			return 1;
+		long long now = now_ms();
+		if (stop_signal)
+			return STOP_SIGNAL;
+		if (now >= lb->deadline_ms)
+			return STOP_TIMEOUT;
+		if (lb->idle_ms && now >= last_output + lb->idle_ms)
+			return STOP_IDLE;
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int r = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
+		int r = poll(&pfd, 1, 200);
 		if (r < 0 && errno != EINTR)
-			return 0;
+			return STOP_EOF;
 		if (r <= 0)
 			continue;
 		ssize_t n = read(fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return 0;
+			return STOP_EOF;
+		last_output = now_ms();
 		feed(lb, chunk, (size_t)n);
 	}
+}
+
+/* After EOF the child is normally exiting: give it until the deadline. */
+static int reap(pid_t pid, long long deadline_ms, int *status)
+{
+	while (now_ms() < deadline_ms && !stop_signal) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+		if (r == pid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		usleep(20000);
+	}
+	return -1;
 }
 
 static long parse_secs(const char *s)
@@ -153,13 +196,16 @@ static long parse_secs(const char *s)
 	return *end || v <= 0 ? -1 : v;
 }
 
-/* Parses "[-g GRACE] [-e TEXT]... SECONDS"; returns the index of CMD or -1. */
+/* Parses "[-g GRACE] [-i IDLE] [-e TEXT]... SECONDS"; returns the index of
+ * CMD or -1. */
 static int parse_run_args(int argc, char **argv, struct line_buf *lb, long *secs)
 {
 	int i = 2;
 	for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
 		if (!strcmp(argv[i], "-g") && parse_secs(argv[i + 1]) > 0)
 			lb->grace_ms = parse_secs(argv[i + 1]) * 1000;
+		else if (!strcmp(argv[i], "-i") && parse_secs(argv[i + 1]) > 0)
+			lb->idle_ms = parse_secs(argv[i + 1]) * 1000;
 		else if (!strcmp(argv[i], "-e") && lb->n_ends < MAX_ENDS)
 			lb->ends[lb->n_ends++] = argv[i + 1];
 		else
@@ -176,27 +222,38 @@ static int cmd_run(int argc, char **argv)
 	long secs;
 	int cmd = parse_run_args(argc, argv, &lb, &secs);
 	if (cmd < 0) {
-		fprintf(stderr, "usage: l1tool run [-g GRACE] [-e TEXT]... SECONDS CMD [ARG...]\n");
+		fprintf(stderr, "usage: l1tool run [-g GRACE] [-i IDLE] [-e TEXT]... SECONDS CMD [ARG...]\n");
 		return 2;
 	}
 	lb.start_ms = now_ms();
 	lb.deadline_ms = lb.start_ms + secs * 1000;
 	int fd;
+	catch_stop_signals();
 	pid_t pid = spawn(argv + cmd, &fd);
 	if (pid < 0) {
 		perror("l1tool: fork");
 		return 1;
 	}
-	int timed_out = pump(fd, &lb);
+	enum stop why = pump(fd, &lb);
+	int status = 0;
+	bool reaped = why == STOP_EOF && reap(pid, lb.deadline_ms, &status) == 0;
 	/* Killing the group also frees a pipe held open by grandchildren. */
 	kill(-pid, SIGKILL);
+	if (!reaped)
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
 	if (lb.len)
 		emit(&lb);
-	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
 	close(fd);
-	if (timed_out) {
+	if (stop_signal) {
+		say(&lb, "stopped by signal", stop_signal, "");
+		return 128 + stop_signal;
+	}
+	if (why == STOP_IDLE) {
+		say(&lb, "silent for", lb.idle_ms / 1000, " s, killed");
+		return 124;
+	}
+	if (!reaped) {
 		say(&lb, "timeout", (now_ms() - lb.start_ms) / 1000, " s");
 		return 124;
 	}
