@@ -175,6 +175,38 @@ static void parse_result(const char *line)
 	nested.n_results++;
 }
 
+/* run-l1.sh stamps each L1 console line with the host's milliseconds since
+ * QEMU started ("1234| text"); returns the text and stores the stamp. */
+static const char *unstamp(const char *line, long *ms)
+{
+	char *end;
+	long v = strtol(line, &end, 10);
+	if (end == line || strncmp(end, "| ", 2))
+		return line;
+	if (ms)
+		*ms = v;
+	return end + 2;
+}
+
+static void parse_line(const char *stamped)
+{
+	long ms = -1;
+	const char *line = unstamp(stamped, &ms), *tag;
+	if (line[0] == '[')
+		return; /* guest output echoed by l1-tests.sh */
+	if ((tag = strstr(line, "RESULT ")))
+		parse_result(tag);
+	else if (!strncmp(line, "METRIC ", 7))
+		fputs(line, stdout);
+	else if ((tag = strstr(line, "L1-INIT uptime-s "))) {
+		if (ms >= 0)
+			printf("METRIC nested-l1-boot-ms %ld ms\n", ms);
+		printf("METRIC nested-l1-uptime-at-init-s %.*s s\n",
+		       (int)strcspn(tag + 17, "\r\n"), tag + 17);
+	} else if (strstr(line, "L1-TESTS-DONE"))
+		nested.l1_done = true;
+}
+
 static void parse_log(void)
 {
 	FILE *f = fopen(nested.log_path, "r");
@@ -182,18 +214,8 @@ static void parse_log(void)
 	size_t cap = 0;
 	if (!f)
 		return;
-	while (getline(&line, &cap, f) > 0) {
-		char *tag;
-		if ((tag = strstr(line, "RESULT ")) && line[0] != '[')
-			parse_result(tag);
-		else if ((tag = strstr(line, "METRIC ")) && tag == line)
-			fputs(line, stdout);
-		else if ((tag = strstr(line, "L1-INIT uptime-s ")))
-			printf("METRIC nested-l1-uptime-at-init-s %.*s s\n",
-			       (int)strcspn(tag + 17, "\r\n"), tag + 17);
-		if (strstr(line, "L1-TESTS-DONE"))
-			nested.l1_done = true;
-	}
+	while (getline(&line, &cap, f) > 0)
+		parse_line(line);
 	free(line);
 	fclose(f);
 }
@@ -239,11 +261,13 @@ static void print_tail(const char *name)
 	snprintf(prefix, sizeof(prefix), "[%s] ", name);
 	if (!f)
 		return;
-	while (getline(&line, &cap, f) > 0)
-		if (!strncmp(line, prefix, strlen(prefix))) {
+	while (getline(&line, &cap, f) > 0) {
+		const char *text = unstamp(line, NULL);
+		if (!strncmp(text, prefix, strlen(prefix))) {
 			free(ring[n % TAIL_LINES]);
-			ring[n++ % TAIL_LINES] = strdup(line);
+			ring[n++ % TAIL_LINES] = strdup(text);
 		}
+	}
 	printf("---- last %d lines of %s in %s ----\n", TAIL_LINES, name, nested.log_path);
 	for (size_t i = n > TAIL_LINES ? n - TAIL_LINES : 0; i < n; i++)
 		fputs(ring[i % TAIL_LINES], stdout);
