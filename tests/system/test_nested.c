@@ -29,6 +29,8 @@
 
 #include <cmocka.h>
 
+#include "tests/lib/spawn.h"
+
 #define MAX_RESULTS 32
 #define TAIL_LINES 25
 /* Build-images exit status meaning "cannot be built here" (automake's skip). */
@@ -132,20 +134,11 @@ static int build_images(void)
 	return 0;
 }
 
-static void vmdeck_path(char *out, size_t size)
-{
-	const char *bin = getenv("VMDECK_BIN");
-	if (bin && *bin)
-		snprintf(out, size, "%s", bin);
-	else
-		path_in_src(out, size, "bin/vmdeck");
-}
-
 static int boot_l1(void)
 {
 	char script[PATH_MAX + 64], vmdeck[PATH_MAX];
 	path_in_src(script, sizeof(script), "tests/system/run-l1.sh");
-	vmdeck_path(vmdeck, sizeof(vmdeck));
+	snprintf(vmdeck, sizeof(vmdeck), "%s", vmdeck_bin());
 	double t0 = now_s();
 	int rc = run_to_log((char *const[]){ script, vmdeck, NULL }, nested.log_path);
 	printf("METRIC nested-l1-run-s %.1f s\n", now_s() - t0);
