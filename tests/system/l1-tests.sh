@@ -6,8 +6,9 @@
 #   METRIC <name> <value> <unit>
 # Guest output is echoed live as "[scenario] MS| line" for debugging.
 #
-# Adding a scenario: write a function scenario_<name with _ for ->, add the
-# name to ALL_SCENARIOS and the host test's list in test_nested.c.
+# Adding a scenario: write a function scenario_NAME (dashes in the test's
+# name become underscores), add the name to ALL_SCENARIOS and to
+# scenario_names in test_nested.c.
 #
 # L1 kernel parameters: vmdeck.scenarios=a,b,c picks scenarios (default
 # all), vmdeck.repeat=N boots each of them N times (the benchmark uses it),
@@ -29,7 +30,9 @@ ALL_SCENARIOS="qemu-reference vmdeck-boot-smp vmdeck-reboot-noreboot"
 # ---- running a guest and reading its output ---------------------------------
 
 # run_guest NAME CMD...: boots a guest, echoing its stamped output as it
-# comes; leaves the log in $LOG and l1tool's exit status in $RC.
+# comes; leaves the log in $LOG and l1tool's exit status in $RC.  sed must
+# write to the console itself: into a pipe it would hold the lines back
+# until the guest is gone.
 run_guest() {
 	name=$1
 	shift
@@ -56,25 +59,29 @@ last_words() {
 	grep -v '| l1tool: ' "$LOG" | tail -n 1 | cut -d' ' -f2- | cut -c1-160
 }
 
+# RESULT and METRIC lines also go to a file, for report_ratio.
 result() {
-	echo "RESULT $1 $2 $3"
+	echo "RESULT $1 $2 $3" | tee -a "$LOGDIR/console"
 }
 
 metric() {
-	echo "METRIC $1 $2 $3"
+	echo "METRIC $1 $2 $3" | tee -a "$LOGDIR/console"
 }
 
-# Common verdict for a boot: marker seen, expected CPUs online, exit 0.
-# $1 scenario, $2 expected cpus-online or "", $3 prefix for the metrics.
+# Common verdict for a boot: marker seen, the guest got as far as its
+# scenario, expected CPUs online, VMM exit status 0.
+# $1 test name, $2 L2 scenario, $3 expected cpus-online or "", $4 prefix
+# for the metrics.
 judge_boot() {
 	ms=$(marker_ms)
 	cpus=$(fact cpus-online)
 	why=""
 	[ -n "$ms" ] || why="no VMDECK-L2-UP marker;"
-	[ -z "$2" ] || [ -z "$ms" ] || [ "$cpus" = "$2" ] || why="$why cpus-online '$cpus', want '$2';"
+	[ -z "$ms" ] || [ "$(fact scenario)" = "$2" ] || why="$why L2 never started scenario $2;"
+	[ -z "$3" ] || [ -z "$ms" ] || [ "$cpus" = "$3" ] || why="$why cpus-online '$cpus', want '$3';"
 	case $RC in
 	0) ;;
-	124) why="$why still running after the time limit (killed);" ;;
+	124) why="$why never exited (killed at the time limit, or $GRACE s after the guest's power-off, reboot or panic);" ;;
 	*) why="$why exit status $RC;" ;;
 	esac
 	if [ -z "$why" ]; then
@@ -83,8 +90,8 @@ judge_boot() {
 		result "$1" fail "$why last line: $(last_words)"
 	fi
 	if [ -n "$ms" ]; then
-		metric "$3-l2-marker-ms" "$ms" ms
-		metric "$3-l2-uptime-at-marker-s" "$(fact uptime-s)" s
+		metric "$4-l2-marker-ms" "$ms" ms
+		metric "$4-l2-uptime-at-marker-s" "$(fact uptime-s)" s
 	fi
 }
 
@@ -98,19 +105,19 @@ scenario_qemu_reference() {
 	run_guest qemu-reference qemu-system-x86_64 -enable-kvm -cpu host -smp 2 -m 256M \
 		-nographic -no-reboot -kernel "$L2_KERNEL" -initrd "$L2_INITRD" \
 		-append "$(l2_cmdline poweroff)"
-	judge_boot qemu-reference 0-1 qemu
+	judge_boot qemu-reference poweroff 0-1 qemu
 }
 
 scenario_vmdeck_boot_smp() {
 	run_guest vmdeck-boot-smp "$VMDECK" run --kernel "$L2_KERNEL" --initrd "$L2_INITRD" \
 		--cpus 2 --mem 256M --serial stdio --cmdline "$(l2_cmdline poweroff)"
-	judge_boot vmdeck-boot-smp 0-1 vmdeck
+	judge_boot vmdeck-boot-smp poweroff 0-1 vmdeck
 }
 
 scenario_vmdeck_reboot_noreboot() {
 	run_guest vmdeck-reboot-noreboot "$VMDECK" run --kernel "$L2_KERNEL" --initrd "$L2_INITRD" \
 		--cpus 2 --mem 256M --serial stdio --no-reboot --cmdline "$(l2_cmdline reboot)"
-	judge_boot vmdeck-reboot-noreboot "" vmdeck-reboot
+	judge_boot vmdeck-reboot-noreboot reboot "" vmdeck-reboot
 }
 
 # ---- driver -------------------------------------------------------------------
@@ -145,10 +152,11 @@ run_scenario() {
 
 main() {
 	mkdir -p "$LOGDIR"
+	: >"$LOGDIR/console"
 	scenarios=$(cmdline_param vmdeck.scenarios | tr ',' ' ')
 	repeat=$(cmdline_param vmdeck.repeat)
-	TIMEOUT=$(cmdline_param vmdeck.timeout)
-	TIMEOUT=${TIMEOUT:-120}
+	limit=$(cmdline_param vmdeck.timeout)
+	TIMEOUT=${limit:-$TIMEOUT}
 	[ -x "$VMDECK" ] || echo "L1 vmdeck binary missing at $VMDECK"
 	# Rounds, not one scenario N times in a row: a noisy neighbour then
 	# slows both VMMs alike and the ratio stays honest.
@@ -158,7 +166,7 @@ main() {
 			run_scenario "$s"
 		done
 		i=$((i + 1))
-	done | tee "$LOGDIR/console"
+	done
 	report_ratio
 }
 

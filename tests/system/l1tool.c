@@ -19,6 +19,7 @@
  * kill a whole process tree.  Built static so L1 needs no extra libraries.
  */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -189,6 +190,43 @@ static int reap(pid_t pid, long long deadline_ms, int *status)
 	return -1;
 }
 
+/* Prints one /proc/PID/task/TID file as "l1tool: TID NAME: line" lines. */
+static void dump_task_file(struct line_buf *lb, int pid, const char *tid, const char *name)
+{
+	char path[96], text[2048];
+	snprintf(path, sizeof(path), "/proc/%d/task/%s/%s", pid, tid, name);
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof(text) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return;
+	text[n] = '\0';
+	for (char *save, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		lb->len = (size_t)snprintf(lb->buf, sizeof(lb->buf), "l1tool: task %s %s: %s", tid, name, line);
+		emit(lb);
+	}
+}
+
+/* Where each thread of a child that overran its time is, in the kernel:
+ * for a VMM that hangs, the first thing its owner asks. */
+static void dump_stuck(struct line_buf *lb, pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	DIR *dir = opendir(path);
+	if (!dir)
+		return;
+	for (struct dirent *de; (de = readdir(dir));) {
+		if (de->d_name[0] == '.')
+			continue;
+		dump_task_file(lb, (int)pid, de->d_name, "comm");
+		dump_task_file(lb, (int)pid, de->d_name, "wchan");
+		dump_task_file(lb, (int)pid, de->d_name, "stack");
+	}
+	closedir(dir);
+}
+
 static long parse_secs(const char *s)
 {
 	char *end;
@@ -237,13 +275,15 @@ static int cmd_run(int argc, char **argv)
 	enum stop why = pump(fd, &lb);
 	int status = 0;
 	bool reaped = why == STOP_EOF && reap(pid, lb.deadline_ms, &status) == 0;
-	/* Killing the group also frees a pipe held open by grandchildren. */
-	kill(-pid, SIGKILL);
-	if (!reaped)
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
 	if (lb.len)
 		emit(&lb);
+	if (why == STOP_TIMEOUT && !reaped)
+		dump_stuck(&lb, pid);
+	/* Killing the group also frees a pipe held open by grandchildren. */
+	kill(-pid, SIGKILL);
+	/* A task stuck in the kernel ignores SIGKILL: never wait for it forever. */
+	if (!reaped && reap(pid, now_ms() + 10000, &status) < 0)
+		say(&lb, "child still alive 10 s after SIGKILL, pid", pid, "");
 	close(fd);
 	if (stop_signal) {
 		say(&lb, "stopped by signal", stop_signal, "");
