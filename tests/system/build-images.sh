@@ -10,7 +10,8 @@
 # apt-get download, QEMU comes from the host's qemu-system-x86.
 #
 # Each output is rebuilt only when its key (package versions plus the hash of
-# the sources it is made from) changes, so a second run costs a second.
+# the sources it is made from) changes, so a second run takes seconds (apt
+# look-ups).
 # Exit status 77 means "cannot be built on this machine" (no network or no
 # package): the test program skips on it and fails on anything else.
 set -eu
@@ -49,22 +50,46 @@ resolve_or_update() {
 	echo "$pkg"
 }
 
+# The cached .deb of package $1 at version $2 (empty: any, the last in
+# name order), or nothing.  apt-get download writes an epoch's ':' as %3a.
+cached_deb() {
+	found=""
+	ver=$(echo "$2" | sed 's/:/%3a/g')
+	# shellcheck disable=SC2231 # unquoted on purpose: "*" must glob
+	for f in "$CACHE/debs/$1_"${ver:-*}_*.deb; do
+		[ -f "$f" ] && found=$f
+	done
+	echo "$found"
+}
+
 # Prints the path of the cached .deb of package $1, downloading it if needed.
 # Without apt (offline) a previously downloaded version is good enough.
 fetch_deb() {
 	mkdir -p "$CACHE/debs"
 	ver=$(apt-cache policy "$1" 2>/dev/null | awk '$1 == "Candidate:" { print $2 }')
-	if [ -n "$ver" ] && [ "$ver" != "(none)" ]; then
-		deb=$(ls "$CACHE/debs/$1"_*.deb 2>/dev/null | grep -F "_$(echo "$ver" | sed 's/:/%3a/')_" | head -n1 || true)
-		if [ -z "$deb" ]; then
-			(cd "$CACHE/debs" && apt-get download -q "$1" >/dev/null 2>&1) || cannot "apt-get download $1 failed (offline?)"
-			deb=$(ls -t "$CACHE/debs/$1"_*.deb | head -n1)
-		fi
-	else
-		deb=$(ls -t "$CACHE/debs/$1"_*.deb 2>/dev/null | head -n1 || true)
+	if [ -z "$ver" ] || [ "$ver" = "(none)" ]; then
+		deb=$(cached_deb "$1" "")
 		[ -n "$deb" ] || cannot "apt knows no package $1 and none is cached (run apt-get update?)"
+	else
+		deb=$(cached_deb "$1" "$ver")
+		if [ -z "$deb" ]; then
+			(cd "$CACHE/debs" && apt-get download -q "$1" >/dev/null 2>&1) ||
+				cannot "apt-get download $1 failed (offline?)"
+			deb=$(cached_deb "$1" "$ver")
+			[ -n "$deb" ] || cannot "apt-get download $1 left no ${1}_${ver}_*.deb"
+		fi
 	fi
 	echo "$deb"
+}
+
+# Old kernels' packages would otherwise pile up at ~100 MB per update.
+prune_debs() {
+	for f in "$CACHE"/debs/*.deb; do
+		case $f in
+		"$GENERIC_DEB" | "$CLOUD_DEB" | "$BB_DEB") ;;
+		*) rm -f "$f" ;;
+		esac
+	done
 }
 
 # Unpacks a .deb into $CACHE/root/NAME once per .deb file.
@@ -175,6 +200,7 @@ install_with_libs() {
 extract_vmlinux() {
 	rm -f "$2"
 	command -v xz >/dev/null || return 0
+	# shellcheck disable=SC2013 # one offset per line, no spaces
 	for off in $(grep -abo "$(printf '\3757zXZ')" "$1" | cut -d: -f1); do
 		tail -c +$((off + 1)) "$1" | xz -dcq >"$2.tmp" 2>/dev/null || true
 		if [ "$(head -c 4 "$2.tmp" | od -An -c | tr -d ' ')" = "177ELF" ]; then
@@ -227,6 +253,7 @@ main() {
 	BB_DEB=$(fetch_deb busybox-static)
 	[ -n "$generic" ] && echo "$generic" >"$CACHE/generic.pkg"
 	[ -n "$cloud" ] && echo "$cloud" >"$CACHE/cloud.pkg"
+	prune_debs
 	GENERIC_ROOT=$(unpack "$GENERIC_DEB" kernel-generic)
 	CLOUD_ROOT=$(unpack "$CLOUD_DEB" kernel-cloud)
 	BB_ROOT=$(unpack "$BB_DEB" busybox)

@@ -80,6 +80,7 @@ stage_payload
 # the emulated HPET, which made every L2 boot in that L1 three times slower.
 # MTTCG (one host thread per vCPU) lets L2 really run two vCPUs in parallel.
 # No exec: the trap must still clean up after QEMU exits.
+# shellcheck disable=SC2086 # VMDECK_L1_QEMU_ARGS is a list of options
 "$CACHE/l1tool" run -i 180 "$limit" qemu-system-x86_64 -accel tcg,thread=multi -cpu "$L1_CPU" \
 	-smp 2 -m 3072 -nographic -no-reboot -nic none \
 	-kernel "$kernel" -initrd "$work/l1.cpio" \
