@@ -57,6 +57,7 @@ static const char *const scenario_names[] = {
 	"qemu-reference",
 	"vmdeck-boot-smp",
 	"vmdeck-reboot-noreboot",
+	"vmdeck-library",
 };
 
 static double now_s(void)
