@@ -122,6 +122,8 @@ const struct be_vm *ui_find_vm(const struct ui_app *app, const char *name);
 /* Fetches the VM list now (after an operation). */
 void ui_refresh_now(struct ui_app *app);
 double ui_now(void);
+/* Shows MSG at once, before an operation that may take a moment. */
+void ui_busy(struct ui_app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 attr_t ui_attr(const struct ui_app *app, enum ui_role r);
 attr_t ui_state_attr(const struct ui_app *app, enum vm_state s);
 

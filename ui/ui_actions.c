@@ -19,6 +19,7 @@ static void done(struct ui_app *app, const char *what, int r, const struct error
 void ui_act_start(struct ui_app *app, const char *vm)
 {
 	struct error err;
+	ui_busy(app, "Starting %s…", vm);
 	int r = app->be->ops->start(app->be, vm, &err);
 	done(app, "Start", r, &err);
 }
@@ -33,6 +34,7 @@ void ui_act_stop(struct ui_app *app, const char *vm)
 static void kill_yes(struct ui_app *app, void *ctx)
 {
 	struct error err;
+	ui_busy(app, "Killing %s…", (const char *)ctx);
 	int r = app->be->ops->kill(app->be, ctx, &err);
 	done(app, "Kill", r, &err);
 }
@@ -60,6 +62,7 @@ void ui_act_pause_toggle(struct ui_app *app, const char *vm)
 static void delete_yes(struct ui_app *app, void *ctx)
 {
 	struct error err;
+	ui_busy(app, "Deleting %s…", (const char *)ctx);
 	int r = app->be->ops->remove(app->be, ctx, &err);
 	done(app, "Delete", r, &err);
 }
@@ -92,6 +95,7 @@ bool ui_check_new_name(struct ui_app *app, const char *value, char *why, size_t 
 static void clone_accept(struct ui_app *app, const char *value, void *ctx)
 {
 	struct error err;
+	ui_busy(app, "Cloning %s as %s…", (const char *)ctx, value);
 	int r = app->be->ops->clone(app->be, ctx, value, &err);
 	done(app, "Clone", r, &err);
 }

@@ -5,6 +5,7 @@
 #include <locale.h>
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,6 +158,23 @@ static void draw(struct ui_app *app)
 	}
 	app->redraw = false;
 	app->draws++;
+}
+
+void ui_busy(struct ui_app *app, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* Over whatever is on the screen, shown before the slow call starts. */
+	int w = ui_width(msg) + 4;
+	struct ui_rect r = ui_layout_center(app->rows, app->cols, 3, w);
+	ui_box(app, r, ui_attr(app, UI_R_DIALOG), ui_attr(app, UI_R_DIALOG_TITLE), "");
+	ui_text(r.y + 1, r.x + 2, r.w - 4, ui_attr(app, UI_R_DIALOG), msg);
+	wnoutrefresh(stdscr);
+	doupdate();
+	app->redraw = true;
 }
 
 /* ---- input ----------------------------------------------------------------------------- */

@@ -294,6 +294,14 @@ static void draw(struct ui_view *v, struct ui_app *app)
 		int idx = m->list.top + i;
 		draw_row(m, app, m->lay.table.y + 1 + i, &app->vms[m->order[idx]], idx == m->list.sel);
 	}
+	if (!app->nvms && h > 4) {
+		int y = m->lay.table.y + h / 2;
+		const char *a = "No VMs yet.", *b = "F7 (or n) creates one with a wizard;",
+			   *c = "`make run` in the source tree makes a small Linux named demo.";
+		ui_text(y - 1, (app->cols - ui_width(a)) / 2, ui_width(a), ui_attr(app, UI_R_BOLD), a);
+		ui_text(y, (app->cols - ui_width(b)) / 2, ui_width(b), ui_attr(app, UI_R_NORMAL), b);
+		ui_text(y + 1, (app->cols - ui_width(c)) / 2, ui_width(c), ui_attr(app, UI_R_DIM), c);
+	}
 	draw_status(m, app);
 	ui_hints(app, m->lay.hints, hints);
 }
