@@ -161,7 +161,7 @@ else
 	build_initramfs
 	say "creating VM '$NAME': 2 vCPUs, 256M, NAT with 127.0.0.1:8080 -> guest port 80"
 	"$VMDECK" new "$NAME" --cpus 2 --mem 256M --kernel "$CACHE/vmlinuz" --initrd "$CACHE/initrd.gz" \
-		--cmdline "console=ttyS0 quiet" --net "user,hostfwd=tcp:127.0.0.1:8080-:80" >/dev/null
+		--cmdline "console=ttyS0" --net "user,hostfwd=tcp:127.0.0.1:8080-:80" >/dev/null
 fi
 case "$(vm_state)" in
 running|starting|paused) say "VM '$NAME' is running" ;;

@@ -190,6 +190,10 @@ static void test_refusals(void **state)
 	refused(vd("clone", "a", NULL), "needs two VM names");
 	ok(vd("new", "nokernel", NULL), "created");
 	refused(vd("start", "nokernel", NULL), "VM 'nokernel' has no kernel: set [boot] kernel in its vm.conf");
+	/* A VMM that refuses its kernel at once: start says why, with status 2. */
+	ok(vd("new", "junk", "--kernel", "/etc/hostname", NULL), "created");
+	refused(vd("start", "junk", NULL), "VM 'junk' did not start: the kernel '/etc/hostname' is neither a Linux "
+					   "bzImage nor an ELF kernel");
 	ok(vd("new", "dup", NULL), "created");
 	refused(vd("new", "dup", NULL), "a VM named 'dup' already exists");
 	refused(vd("rename", "dup", "nokernel", NULL), "a VM named 'nokernel' already exists");
