@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ui/ui_render.h"
+#include "ui/ui_textmode.h"
 
 #define BLACK 0x000000u
 
@@ -140,7 +141,7 @@ void ui_render_frame(struct ui_render *r, const struct ui_fb *fb)
 		memset(r->cur, 0, n * sizeof(*r->cur));
 		if (!r->truecolor)
 			for (size_t i = 0; i < n; i++)
-				r->cur[i] = (struct ui_cell){ 16, 16 };
+				r->cur[i] = (struct ui_cell){ 16, 16, 0 };
 		return;
 	}
 	if (fb->w != r->fb_w || fb->h != r->fb_h) {
@@ -150,7 +151,7 @@ void ui_render_frame(struct ui_render *r, const struct ui_fb *fb)
 	}
 	uint32_t black = r->truecolor ? BLACK : 16;
 	for (size_t i = 0; i < n; i++)
-		r->cur[i] = (struct ui_cell){ black, black };
+		r->cur[i] = (struct ui_cell){ black, black, 0 };
 	int sh = 2 * r->ph;
 	for (int cy = 0; cy < r->ph; cy++) {
 		struct ui_cell *row = r->cur + (size_t)(r->oy + cy) * (size_t)r->cols + r->ox;
@@ -179,6 +180,30 @@ size_t ui_render_emit_bound(const struct ui_render *r)
 	/* Per cell at most: a cursor move (12), two 24-bit colours (40), a
 	 * 3-byte glyph; then SGR 0. */
 	return (size_t)r->cols * (size_t)r->rows * 60 + 16;
+}
+
+bool ui_render_text(struct ui_render *r, const struct ui_textscreen *ts)
+{
+	if (ts->cols > r->cols || ts->rows > r->rows)
+		return false;
+	uint32_t black = r->truecolor ? BLACK : 16;
+	size_t n = (size_t)r->cols * (size_t)r->rows;
+	for (size_t i = 0; i < n; i++)
+		r->cur[i] = (struct ui_cell){ black, black, 0 };
+	int ox = (r->cols - ts->cols) / 2, oy = (r->rows - ts->rows) / 2;
+	for (int y = 0; y < ts->rows; y++) {
+		for (int x = 0; x < ts->cols; x++) {
+			const struct ui_textcell *t = &ts->cells[y * ts->cols + x];
+			uint32_t fg = r->truecolor ? t->fg : (uint32_t)ui_render_rgb_to_256(t->fg);
+			uint32_t bg = r->truecolor ? t->bg : (uint32_t)ui_render_rgb_to_256(t->bg);
+			r->cur[(size_t)(oy + y) * (size_t)r->cols + (size_t)(ox + x)] =
+				(struct ui_cell){ fg, bg, t->ch ? t->ch : ' ' };
+		}
+	}
+	/* The pixel fit no longer describes the area. */
+	r->fb_w = r->fb_h = -1;
+	r->frames++;
+	return true;
 }
 
 /* ---- emitting -------------------------------------------------------------------- */
@@ -210,6 +235,25 @@ static size_t sgr_color(char *buf, bool truecolor, int which, uint32_t c)
 	return (size_t)sprintf(buf, "%d;5;%u", which, c & 0xff);
 }
 
+static size_t utf8_encode(uint32_t c, char *out)
+{
+	if (c < 0x80 && c >= 0x20) {
+		out[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		out[0] = (char)(0xc0 | c >> 6);
+		out[1] = (char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c > 0xffff)
+		c = 0xfffd;
+	out[0] = (char)(0xe0 | c >> 12);
+	out[1] = (char)(0x80 | (c >> 6 & 0x3f));
+	out[2] = (char)(0x80 | (c & 0x3f));
+	return 3;
+}
+
 /* Writes one cell at screen (Y, X); false when OUT is full. */
 static bool emit_cell(struct emitter *e, int y, int x, struct ui_cell c)
 {
@@ -217,8 +261,9 @@ static bool emit_cell(struct emitter *e, int y, int x, struct ui_cell c)
 	size_t n = 0;
 	if (e->cy != y || e->cx != x)
 		n += (size_t)sprintf(buf, "\033[%d;%dH", y + 1, x + 1);
-	/* Two equal halves are a space: only the background matters. */
-	bool solid = c.top == c.bottom;
+	/* Two equal halves are a space: only the background matters.  So is a
+	 * blank character. */
+	bool solid = c.ch ? c.ch == ' ' : c.top == c.bottom;
 	bool need_fg = !solid && (!e->have_fg || e->fg != c.top);
 	bool need_bg = !e->have_bg || e->bg != c.bottom;
 	if (need_fg || need_bg) {
@@ -232,8 +277,13 @@ static bool emit_cell(struct emitter *e, int y, int x, struct ui_cell c)
 			n += sgr_color(buf + n, e->truecolor, 48, c.bottom);
 		buf[n++] = 'm';
 	}
+	char text[4];
 	const char *glyph = solid ? " " : "\xe2\x96\x80";     /* U+2580 upper half block */
 	size_t gl = solid ? 1 : 3;
+	if (c.ch && !solid) {
+		gl = utf8_encode(c.ch, text);
+		glyph = text;
+	}
 	if (!fits(e, n + gl))
 		return false;
 	emit_str(e, buf, n);
@@ -259,7 +309,8 @@ size_t ui_render_emit(struct ui_render *r, int y, int x, char *out, size_t cap)
 		for (int cx = 0; cx < r->cols; cx++) {
 			size_t i = (size_t)cy * (size_t)r->cols + (size_t)cx;
 			struct ui_cell c = r->cur[i];
-			if (r->prev_valid && r->prev[i].top == c.top && r->prev[i].bottom == c.bottom)
+			if (r->prev_valid && r->prev[i].top == c.top && r->prev[i].bottom == c.bottom &&
+			    r->prev[i].ch == c.ch)
 				continue;
 			if (!emit_cell(&e, y + cy, x + cx, c)) {
 				full = false;

@@ -29,6 +29,8 @@ struct ui_fb {
 
 struct ui_cell {
 	uint32_t top, bottom;      /* 0xRRGGBB, or palette indexes in 256-colour mode */
+	uint32_t ch;               /* 0: two pixels; else a character, top its
+				    * colour and bottom its background */
 };
 
 struct ui_render {
@@ -54,6 +56,11 @@ void ui_render_fit(int w, int h, int cols, int rows, int *ox, int *oy, int *pw, 
 
 /* Samples FB into the cells (a NULL or empty FB draws black). */
 void ui_render_frame(struct ui_render *r, const struct ui_fb *fb);
+
+/* A text screen (characters with colours) centred in the area instead of
+ * pixels; false when it does not fit (then draw its pixels). */
+struct ui_textscreen;
+bool ui_render_text(struct ui_render *r, const struct ui_textscreen *ts);
 
 /* The escape sequences that bring the terminal from the last emitted
  * cells to the current ones, for an area whose top-left cell is at
