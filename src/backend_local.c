@@ -24,6 +24,8 @@
 /* How long a VMM may hold its lock without answering on its control socket
  * before it counts as running-but-silent rather than starting. */
 #define STARTING_GRACE_S 10
+/* How long `start` watches a new VMM before calling it started. */
+#define START_SETTLE_MS 300
 
 struct local {
 	struct backend b;
@@ -262,12 +264,22 @@ static int start(struct backend *b, const char *name, struct error *err)
 			error_set(err, "VM '%s' is already starting", name);
 		return busy ? BE_EUSER : BE_EFAIL;
 	}
-	/* Wait (briefly) until the VMM holds its lock or has already ended. */
+	/* Wait (briefly) until the VMM holds its lock or has already ended,
+	 * then a moment more: a VMM that refuses its kernel does so right
+	 * after taking the lock, and the user should hear it from `start`. */
 	for (int i = 0; i < 300; i++) {
 		vmstate_get(&l->lib, name, &st);
 		if (st.state != VM_STATE_STARTING)
 			break;
 		sleep_ms(10);
+	}
+	for (int i = 0; i < START_SETTLE_MS / 10 && st.state == VM_STATE_RUNNING; i++) {
+		sleep_ms(10);
+		vmstate_get(&l->lib, name, &st);
+	}
+	for (int i = 0; i < 100 && st.state == VM_STATE_STARTING; i++) {
+		sleep_ms(10);             /* the monitor is writing its record */
+		vmstate_get(&l->lib, name, &st);
 	}
 	if (st.state == VM_STATE_CRASHED || st.state == VM_STATE_STOPPED) {
 		error_set(err, "VM '%s' did not start: %s", name, st.reason);
