@@ -386,6 +386,29 @@ static void test_bar_at_zero_or_overlapping_stays_unmapped(void **state)
 	assert_false(pio_hits(f, 0xffe0));
 }
 
+/* Sizing with decoding on (firmware does that) must not map the BAR at the
+ * all-ones pattern: pci.c's own rule is "0 and the all-ones sizing pattern
+ * are not addresses". */
+static void test_sizing_pattern_never_mapped(void **state)
+{
+	struct fix *f = *state;
+	cw(f, 1, PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
+	for (unsigned bar = 0; bar < 5; bar++) {
+		if (bar == 3)
+			continue;
+		unsigned off = PCI_BAR0 + 4 * bar;
+		cw(f, 1, off, 4, 0xffffffff);
+		if (f->a.pci.bars[bar].mapped)
+			printf("BAR%u sizing pattern mapped at %#llx\n", bar,
+			       (unsigned long long)f->a.pci.bars[bar].mapped_at);
+		assert_false(f->a.pci.bars[bar].mapped);
+	}
+	cw(f, 1, PCI_BAR0 + 12, 4, 0xffffffff);
+	assert_false(f->a.pci.bars[2].mapped);
+	assert_false(mmio_hits(f, 0xfffff000));
+	assert_false(mmio_hits(f, 0xffffe000));
+}
+
 /* ---- status and capabilities --------------------------------------------- */
 
 static void test_status_w1c(void **state)
@@ -750,6 +773,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bars_mapped_only_while_decoding, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bar_moves, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bar_at_zero_or_overlapping_stays_unmapped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sizing_pattern_never_mapped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_w1c, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_capability_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_reading_hook, setup, teardown),
