@@ -824,6 +824,10 @@ static void test_pci_cfg_window(void **state)
 	assert_int_equal(window_read(f, 4), 0xdeadbeef);
 	window(f, 4, (uint32_t)f->vp.pci.bars[4].size, 1);
 	assert_int_equal(window_read(f, 4), 0xdeadbeef);
+	window(f, 4, 0xfffffffe, 4);                             /* offset + length wraps 2^32 */
+	assert_int_equal(window_read(f, 4), 0xdeadbeef);
+	window(f, 1, 0xffffffff, 2);
+	assert_int_equal(window_read(f, 4), 0xdeadbeef);
 	assert_int_equal(status(f), ACK);
 }
 
