@@ -621,6 +621,23 @@ static void h_nested_indirect_later(struct fix *f)
 	publish(f, 0);
 }
 
+/* The indirect table is the descriptor table itself: its entry 0 is the
+ * same indirect descriptor again.  Telling "inside an indirect table" by
+ * comparing the table pointer with the ring's loops forever here. */
+static void h_indirect_is_the_ring(struct fix *f)
+{
+	desc(f, 0, DESC_GPA, 16 * QSIZE, VRING_DESC_F_INDIRECT, 0);
+	publish(f, 0);
+}
+
+/* The same, reached through a buffer first. */
+static void h_indirect_is_the_ring_later(struct fix *f)
+{
+	desc(f, 0, DATA_GPA, 4, VRING_DESC_F_NEXT, 3);
+	desc(f, 3, DESC_GPA, 16 * QSIZE, VRING_DESC_F_INDIRECT, 0);
+	publish(f, 3);
+}
+
 static void h_indirect_with_next(struct fix *f)
 {
 	desc_at(f, IND_GPA, 0, DATA_GPA, 4, 0, 0);
@@ -718,6 +735,8 @@ static const struct hostile hostile[] = {
 	{ "readable after writable (across indirect)", h_read_after_write_across_indirect, VQ_ORDER },
 	{ "nested indirect", h_nested_indirect, VQ_NESTED_INDIRECT },
 	{ "nested indirect after a buffer", h_nested_indirect_later, VQ_NESTED_INDIRECT },
+	{ "indirect table = descriptor table", h_indirect_is_the_ring, VQ_NESTED_INDIRECT },
+	{ "indirect table = descriptor table, via a buffer", h_indirect_is_the_ring_later, VQ_NESTED_INDIRECT },
 	{ "indirect with NEXT", h_indirect_with_next, VQ_BAD_INDIRECT },
 	{ "indirect length 40", h_indirect_len_40, VQ_BAD_INDIRECT },
 	{ "indirect length 0", h_indirect_len_0, VQ_BAD_INDIRECT },
