@@ -337,6 +337,54 @@ static void test_disabled_delivers_nothing(void **state)
 	assert_int_equal(irqfd_count(f, 0), -EAGAIN);
 }
 
+/* The GSI router without a KVM VM (vm_fd -1): no ioctl, state only. */
+static void test_irq_router(void **state)
+{
+	struct irq_router *r = malloc(sizeof(*r));
+	assert_non_null(r);
+	irq_router_init(r);
+	assert_int_equal(r->vm_fd, -1);
+	for (unsigned i = 0; i < IRQ_ROUTER_MAX_MSI; i++)
+		assert_int_equal(irq_router_alloc(r), IRQ_ROUTER_FIRST_MSI + i);
+	assert_int_equal(irq_router_alloc(r), -1);                /* exhausted */
+	assert_int_equal(irq_router_alloc(r), -1);
+	/* Only GSIs that were handed out can be routed. */
+	assert_int_equal(irq_router_set_msi(r, 0, 0xfee00000, 0x41), -1);
+	assert_int_equal(irq_router_set_msi(r, IRQ_ROUTER_FIRST_MSI - 1, 0xfee00000, 0x41), -1);
+	assert_int_equal(irq_router_set_msi(r, IRQ_ROUTER_FIRST_MSI + IRQ_ROUTER_MAX_MSI, 0xfee00000, 0x41), -1);
+	assert_int_equal(irq_router_set_msi(r, IRQ_ROUTER_FIRST_MSI + 5, 0x1fee01000ull, 0x4055), 0);
+	assert_true(r->msi[5].valid);
+	assert_int_equal(r->msi[5].address, 0x1fee01000ull);
+	assert_int_equal(r->msi[5].data, 0x4055);
+	assert_false(r->msi[4].valid);
+	assert_int_equal(r->commits, 0);                          /* nothing to commit to */
+	/* Detaching (a VM reset) forgets every route. */
+	assert_int_equal(irq_router_attach(r, -1), 0);
+	assert_false(r->msi[5].valid);
+	assert_int_equal(r->commits, 0);
+	irq_router_destroy(r);
+	free(r);
+
+	/* Fewer GSIs than vectors: msix_init says so instead of overrunning. */
+	r = malloc(sizeof(*r));
+	assert_non_null(r);
+	irq_router_init(r);
+	r->nr = IRQ_ROUTER_MAX_MSI - 1;
+	struct pci_device *d = calloc(1, sizeof(*d));
+	struct msix *m = calloc(1, sizeof(*m));
+	assert_non_null(d);
+	assert_non_null(m);
+	pci_device_init(d, "short", 0x1234, 0x0002, 0xff0000, 0);
+	struct error err = { "" };
+	assert_int_equal(msix_init(m, d, r, 2, 0, 0, 0x800, &err), -1);
+	assert_non_null(strstr(err.msg, "out of interrupt resources"));
+	msix_destroy(m);
+	free(m);
+	free(d);
+	irq_router_destroy(r);
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +394,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_masked_vector_pends_then_fires_on_unmask, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_function_mask, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disabled_delivers_nothing, setup, teardown),
+		cmocka_unit_test(test_irq_router),
 	};
 	return cmocka_run_group_tests_name("msix", tests, NULL, NULL);
 }
