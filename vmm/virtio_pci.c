@@ -246,7 +246,10 @@ static enum status_action write_status(struct virtio_pci *vp, uint8_t v)
 	if ((added & VIRTIO_STATUS_FEATURES_OK) && !features_acceptable(vp))
 		v &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;       /* the driver sees it did not stick */
 	vp->status = (uint8_t)(v | (vp->status & VIRTIO_STATUS_NEEDS_RESET));
-	if ((added & VIRTIO_STATUS_DRIVER_OK) && (vp->status & VIRTIO_STATUS_FEATURES_OK))
+	/* A device that already needs a reset (a queue the driver misplaced)
+	 * is not started: its model may count on every queue being usable. */
+	if ((added & VIRTIO_STATUS_DRIVER_OK) && (vp->status & VIRTIO_STATUS_FEATURES_OK) &&
+	    !(vp->status & VIRTIO_STATUS_NEEDS_RESET))
 		return STATUS_ACTIVATE;
 	return STATUS_NONE;
 }
