@@ -55,14 +55,29 @@ static size_t compress_cluster(const uint8_t *in, size_t len, uint8_t *out, size
 	return zr == Z_STREAM_END ? n : 0;
 }
 
-static int store_compressed(struct qcow2 *s, uint64_t off, const uint8_t *data, size_t clen)
+/* Compressed clusters are only written where nothing is allocated yet. */
+static int check_unallocated_locked(struct qcow2 *s, uint64_t off)
 {
 	struct qcow2_extent ext;
 	int ret = qcow2_map(s, off, s->cluster_size, &ext);
 	if (ret)
 		return ret;
-	if (ext.type == QCOW2_NORMAL || ext.type == QCOW2_COMPRESSED)
-		return -EEXIST;
+	return ext.type == QCOW2_NORMAL || ext.type == QCOW2_COMPRESSED ? -EEXIST : 0;
+}
+
+static int check_unallocated(struct qcow2 *s, uint64_t off)
+{
+	pthread_mutex_lock(&s->lock);
+	int ret = check_unallocated_locked(s, off);
+	pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
+static int store_compressed(struct qcow2 *s, uint64_t off, const uint8_t *data, size_t clen)
+{
+	int ret = check_unallocated_locked(s, off);
+	if (ret)
+		return ret;
 	ret = qcow2_mark_dirty_if_lazy(s);
 	void *t = NULL;
 	if (!ret)
@@ -95,6 +110,9 @@ int qcow2_write_compressed(struct blk *b, uint64_t off, const void *buf, size_t 
 	if ((off & qcow2_cmask(s)) || (len != s->cluster_size && off + len != b->size) ||
 	    len > s->cluster_size)
 		return -EINVAL;
+	int ret = check_unallocated(s, off);
+	if (ret)
+		return ret;
 	uint8_t *in = (uint8_t *)buf;
 	uint8_t *padded = NULL;
 	if (len < s->cluster_size) {
@@ -106,7 +124,7 @@ int qcow2_write_compressed(struct blk *b, uint64_t off, const void *buf, size_t 
 		in = padded;
 	}
 	uint8_t *out = malloc(s->cluster_size);
-	int ret = out ? 0 : -ENOMEM;
+	ret = out ? 0 : -ENOMEM;
 	size_t clen = out ? compress_cluster(in, s->cluster_size, out, s->cluster_size - 1) : 0;
 	if (!ret && clen) {
 		pthread_mutex_lock(&s->lock);

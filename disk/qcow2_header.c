@@ -294,7 +294,8 @@ static uint64_t put_ext(uint8_t *c0, uint64_t off, uint64_t limit, uint32_t type
 		return 0;
 	be32_put(c0 + off, type);
 	be32_put(c0 + off + 4, len);
-	memcpy(c0 + off + 8, data, len);
+	if (len)
+		memcpy(c0 + off + 8, data, len);
 	return off + need;
 }
 
