@@ -340,12 +340,33 @@ int blk_create_file(const char *path, struct bfile **out, struct error *err)
 	return 0;
 }
 
+/* An overlay created without a size takes its backing file's. */
+static int backing_size(const char *path, const struct blk_create_options *opt, uint64_t *size,
+			struct error *err)
+{
+	char *bpath = blk_backing_path(path, opt->backing_file);
+	if (!bpath)
+		return error_set(err, "out of memory creating '%s'", path);
+	struct blk_options o = { .format = opt->backing_format, .read_only = true, .force_share = true };
+	struct error inner;
+	struct blk *b = blk_open(bpath, &o, &inner);
+	free(bpath);
+	if (!b)
+		return error_set(err, "cannot create '%s': %s", path, inner.msg);
+	*size = blk_size(b);
+	blk_close(b);
+	return 0;
+}
+
 int blk_create(const char *path, const struct blk_create_options *opt, struct error *err)
 {
 	const struct blk_driver *drv = driver_for(opt->format == BLK_FORMAT_AUTO ? BLK_FORMAT_RAW : opt->format);
 	if (!drv || !drv->create)
 		return error_set(err, "cannot create '%s': unknown format", path);
-	return drv->create(path, opt, err);
+	struct blk_create_options o = *opt;
+	if (o.backing_file && !o.size && backing_size(path, &o, &o.size, err) < 0)
+		return -1;
+	return drv->create(path, &o, err);
 }
 
 static int no_snapshots(const struct blk *b, struct error *err)

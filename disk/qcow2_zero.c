@@ -21,13 +21,14 @@ static void cleared_entry(const struct qcow2 *s, uint64_t old, enum clear_mode m
 	*e = 0;
 	if (mode == CLEAR_FULL)
 		return;
-	if (mode == CLEAR_ZERO_KEEP && !s->extl2 && (old & QCOW2_OFLAG_COPIED) &&
+	if (mode == CLEAR_ZERO_KEEP && s->version >= 3 && !s->extl2 && (old & QCOW2_OFLAG_COPIED) &&
 	    !(old & QCOW2_OFLAG_COMPRESSED) && (old & QCOW2_OFFSET_MASK)) {
 		*e = (old & (QCOW2_OFFSET_MASK | QCOW2_OFLAG_COPIED)) | QCOW2_OFLAG_ZERO;
 		*keeps_host = true;
 		return;
 	}
-	if (!has_backing)
+	/* Version 2 has no zero flag: discard there exposes the backing file. */
+	if (!has_backing || s->version < 3)
 		return;
 	if (s->extl2)
 		*bm = 0xffffffffull << 32;
