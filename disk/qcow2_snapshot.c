@@ -24,7 +24,7 @@ static void snap_free(struct qcow2_snap *sn)
 
 void qcow2_snapshots_free(struct qcow2 *s)
 {
-	for (uint32_t i = 0; i < s->nb_snaps; i++)
+	for (uint32_t i = 0; s->snaps && i < s->nb_snaps; i++)
 		snap_free(&s->snaps[i]);
 	free(s->snaps);
 	s->snaps = NULL;
@@ -128,6 +128,8 @@ int qcow2_snapshots_read(struct qcow2 *s, struct error *err)
 		if (ret)
 			return error_set(err, "'%s' is corrupt or truncated: snapshot %" PRIu32 " of its table "
 					 "cannot be read", p, i);
+		if (!s->snaps[i].id[0])
+			return error_set(err, "'%s' is corrupt: snapshot %" PRIu32 " of its table has no id", p, i);
 		if (check_snap(s, &s->snaps[i], (uint64_t)flen) < 0)
 			return error_set(err, "'%s' is corrupt: snapshot '%s' has an invalid L1 table", p,
 					 s->snaps[i].name);
@@ -292,7 +294,8 @@ static int add_snapshot(struct qcow2 *s, const char *name, uint64_t vm_clock_ns,
 	struct qcow2_snap *n = calloc(s->nb_snaps + 1u, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
-	memcpy(n, s->snaps, s->nb_snaps * sizeof(*n));
+	if (s->nb_snaps)
+		memcpy(n, s->snaps, s->nb_snaps * sizeof(*n));
 	struct qcow2_snap *sn = &n[s->nb_snaps];
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
