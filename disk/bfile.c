@@ -242,7 +242,7 @@ int bfile_sync(struct bfile *f)
 	int ret = fault_hit(f, BFILE_FAULT_SYNC);
 	if (ret)
 		return ret;
-	if (!(f->flags & BFILE_RW))
+	if (!(f->flags & BFILE_RW) || (f->flags & BFILE_NOSYNC))
 		return 0;
 	while (fdatasync(f->fd) < 0) {
 		if (errno != EINTR)

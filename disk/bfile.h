@@ -16,6 +16,7 @@ enum {
 	BFILE_RW = 1 << 0,
 	BFILE_DIRECT = 1 << 1,     /* cache=none: O_DIRECT */
 	BFILE_CREATE = 1 << 2,     /* create if missing */
+	BFILE_NOSYNC = 1 << 3,     /* cache=unsafe: bfile_sync does nothing */
 };
 
 /* Test seam: fail calls of the kinds in MASK with ERRNUM once COUNTDOWN

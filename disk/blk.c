@@ -24,6 +24,19 @@ int blk_format_parse(const char *name, enum blk_format *out)
 	return 0;
 }
 
+int blk_cache_parse(const char *name, enum blk_cache_mode *out)
+{
+	if (!strcmp(name, "writeback"))
+		*out = BLK_CACHE_WRITEBACK;
+	else if (!strcmp(name, "none"))
+		*out = BLK_CACHE_NONE;
+	else if (!strcmp(name, "unsafe"))
+		*out = BLK_CACHE_UNSAFE;
+	else
+		return -1;
+	return 0;
+}
+
 const char *blk_format_str(enum blk_format f)
 {
 	switch (f) {
@@ -85,7 +98,8 @@ static struct blk *open_chain(const char *path, const struct blk_options *opt,
 		error_set(err, "cannot open '%s' for writing with force-share", path);
 		return NULL;
 	}
-	unsigned flags = (opt->read_only ? 0 : BFILE_RW) | (opt->cache == BLK_CACHE_NONE ? BFILE_DIRECT : 0);
+	unsigned flags = (opt->read_only ? 0 : BFILE_RW) | (opt->cache == BLK_CACHE_NONE ? BFILE_DIRECT : 0) |
+			 (opt->cache == BLK_CACHE_UNSAFE ? BFILE_NOSYNC : 0);
 	struct bfile *f;
 	if (bfile_open(path, flags, &f, err) < 0)
 		return NULL;

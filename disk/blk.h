@@ -26,12 +26,18 @@
 #include "src/error.h"
 
 enum blk_format { BLK_FORMAT_AUTO, BLK_FORMAT_RAW, BLK_FORMAT_QCOW2 };
-enum blk_cache_mode { BLK_CACHE_WRITEBACK, BLK_CACHE_NONE };
+/* writeback: page cache, flush syncs; none: O_DIRECT; unsafe: page cache and
+ * flushes never reach the disk (qemu-img convert's default; crash safety is
+ * given up for speed). */
+enum blk_cache_mode { BLK_CACHE_WRITEBACK, BLK_CACHE_NONE, BLK_CACHE_UNSAFE };
+
+/* Parses "writeback"/"none"/"unsafe"; -1 when unknown. */
+int blk_cache_parse(const char *name, enum blk_cache_mode *out);
 
 struct blk_options {
 	enum blk_format format;      /* BLK_FORMAT_AUTO probes the file */
 	bool read_only;
-	enum blk_cache_mode cache;   /* none: O_DIRECT, bounce buffers as needed */
+	enum blk_cache_mode cache;
 	bool force_share;            /* read-only: skip the lock (qemu-img -U) */
 	bool no_backing;             /* leave the backing chain closed */
 	bool backing_rw;             /* open the first backing file writable (commit) */
