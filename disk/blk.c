@@ -168,6 +168,7 @@ int blk_open_backing(struct blk *b, const char *name, enum blk_format fmt, struc
 		.read_only = !b->opt.backing_rw,
 		.cache = b->opt.cache,
 		.force_share = b->opt.force_share,
+		.l2_cache_bytes = b->opt.l2_cache_bytes,
 	};
 	struct error inner;
 	b->backing = open_chain(path, &o, b->chain, &inner);

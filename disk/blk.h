@@ -41,6 +41,7 @@ struct blk_options {
 	bool force_share;            /* read-only: skip the lock (qemu-img -U) */
 	bool no_backing;             /* leave the backing chain closed */
 	bool backing_rw;             /* open the first backing file writable (commit) */
+	uint64_t l2_cache_bytes;     /* qcow2 L2 cache; 0: enough for the whole disk, up to 32 MiB */
 };
 
 struct blk;

@@ -30,6 +30,14 @@ static int make_caches(struct qcow2 *s, struct error *err)
 		want = max_slots;
 	if (want < 16)
 		want = 16;
+	if (s->blk->opt.l2_cache_bytes) {
+		/* An explicit size (like QEMU's l2-cache-size), at least 4 tables. */
+		want = s->blk->opt.l2_cache_bytes >> s->cluster_bits;
+		if (want < 4)
+			want = 4;
+		if (want > max_slots)
+			want = max_slots;
+	}
 	uint64_t rb = want / 4 < 16 ? 16 : want / 4;
 	s->l2c = qcow2_cache_new(s, (unsigned)want, qcow2_rc_sync);
 	s->rbc = qcow2_cache_new(s, (unsigned)rb, NULL);
