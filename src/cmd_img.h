@@ -26,8 +26,9 @@ int img_bad_option(const char *sub, int c, char **argv);
 int img_parse_format(const char *sub, const char *arg, enum blk_format *out);
 int img_parse_cache(const char *sub, const char *arg, enum blk_cache_mode *out);
 /* Applies "-o key=value,..." to O (create options; backing_file and
- * backing_fmt are accepted too). */
-int img_parse_create_opts(const char *sub, const char *arg, struct blk_create_options *o);
+ * backing_fmt are accepted too).  A backing_file value is copied into
+ * *OWNED, which the caller frees. */
+int img_parse_create_opts(const char *sub, const char *arg, struct blk_create_options *o, char **owned);
 
 /* The snapshot table of `info` and `snapshot -l`. */
 void img_print_snapshots(const struct blk_snapshot *l, size_t n);

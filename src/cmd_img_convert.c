@@ -1,12 +1,13 @@
 /* vmdeck img convert [-f fmt] [-O fmt] [-o opts] [-c] [-p] [-U] SRC DST */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "disk/img.h"
 #include "src/cli.h"
 #include "src/cmd_img.h"
 
-int img_cmd_convert(int argc, char **argv)
+static int parse_and_convert(int argc, char **argv, char **owned)
 {
 	static const struct option opts[] = {
 		{ "force-share", no_argument, NULL, 'U' }, { "quiet", no_argument, NULL, 'q' }, { NULL, 0, NULL, 0 },
@@ -27,7 +28,7 @@ int img_cmd_convert(int argc, char **argv)
 				return img_usage("convert", "-O takes raw or qcow2");
 			break;
 		case 'o':
-			if (img_parse_create_opts("convert", optarg, &o.create))
+			if (img_parse_create_opts("convert", optarg, &o.create, owned))
 				return EXIT_USAGE;
 			break;
 		case 'c': o.compress = true; break;
@@ -59,4 +60,12 @@ int img_cmd_convert(int argc, char **argv)
 	int ret = img_convert(&o, &err);
 	img_progress_end(&p);
 	return ret < 0 ? img_fail("convert", err.msg) : EXIT_OK;
+}
+
+int img_cmd_convert(int argc, char **argv)
+{
+	char *owned = NULL;
+	int ret = parse_and_convert(argc, argv, &owned);
+	free(owned);
+	return ret;
 }

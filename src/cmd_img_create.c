@@ -1,6 +1,7 @@
 /* vmdeck img create [-f fmt] [-b backing [-F fmt]] [-u] [-o opts] FILE [SIZE] */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "src/cli.h"
 #include "src/cmd_img.h"
@@ -18,7 +19,7 @@ static int finish(const char *file, const struct blk_create_options *o, bool qui
 	return EXIT_OK;
 }
 
-int img_cmd_create(int argc, char **argv)
+static int parse_and_create(int argc, char **argv, char **owned)
 {
 	static const struct option opts[] = { { "quiet", no_argument, NULL, 'q' }, { NULL, 0, NULL, 0 } };
 	struct blk_create_options o = { .format = BLK_FORMAT_RAW };
@@ -38,7 +39,7 @@ int img_cmd_create(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 'o':
-			if (img_parse_create_opts("create", optarg, &o))
+			if (img_parse_create_opts("create", optarg, &o, owned))
 				return EXIT_USAGE;
 			break;
 		case 'u': break;   /* the backing file is only opened when SIZE is missing */
@@ -56,4 +57,12 @@ int img_cmd_create(int argc, char **argv)
 	if (!o.size && !o.backing_file)
 		return img_usage("create", "needs a SIZE (or a backing file to take it from)");
 	return finish(file, &o, quiet);
+}
+
+int img_cmd_create(int argc, char **argv)
+{
+	char *owned = NULL;
+	int ret = parse_and_create(argc, argv, &owned);
+	free(owned);
+	return ret;
 }

@@ -59,7 +59,8 @@ static int parse_bool(const char *v, bool *out)
 	return 0;
 }
 
-static int apply_opt(const char *sub, const char *key, const char *v, struct blk_create_options *o)
+static int apply_opt(const char *sub, const char *key, const char *v, struct blk_create_options *o,
+		     char **owned)
 {
 	uint64_t n;
 	if (!strcmp(key, "cluster_size")) {
@@ -82,7 +83,11 @@ static int apply_opt(const char *sub, const char *key, const char *v, struct blk
 		else
 			return img_usage(sub, "compat takes 0.10 or 1.1, not '%s'", v);
 	} else if (!strcmp(key, "backing_file")) {
-		o->backing_file = v;
+		free(*owned);
+		*owned = strdup(v);
+		if (!*owned)
+			return img_usage(sub, "out of memory");
+		o->backing_file = *owned;
 	} else if (!strcmp(key, "backing_fmt")) {
 		if (img_parse_format(sub, v, &o->backing_format))
 			return EXIT_USAGE;
@@ -95,22 +100,23 @@ static int apply_opt(const char *sub, const char *key, const char *v, struct blk
 	return 0;
 }
 
-int img_parse_create_opts(const char *sub, const char *arg, struct blk_create_options *o)
+int img_parse_create_opts(const char *sub, const char *arg, struct blk_create_options *o, char **owned)
 {
-	/* The strings stay referenced by O: keep the copy for the process. */
 	char *copy = strdup(arg);
 	if (!copy)
 		return img_usage(sub, "out of memory");
-	for (char *save = NULL, *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+	int ret = 0;
+	for (char *save = NULL, *kv = strtok_r(copy, ",", &save); kv && !ret; kv = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(kv, '=');
-		if (!eq)
-			return img_usage(sub, "image option '%s' needs =VALUE", kv);
+		if (!eq) {
+			ret = img_usage(sub, "image option '%s' needs =VALUE", kv);
+			break;
+		}
 		*eq = 0;
-		int ret = apply_opt(sub, kv, eq + 1, o);
-		if (ret)
-			return ret;
+		ret = apply_opt(sub, kv, eq + 1, o, owned);
 	}
-	return 0;
+	free(copy);
+	return ret;
 }
 
 void img_progress_init(struct img_progress *p, bool force, bool quiet)
