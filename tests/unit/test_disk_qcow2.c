@@ -359,6 +359,27 @@ static void test_compressed_write_read(void **state)
 	free(model);
 }
 
+static void test_cache_none(void **state)
+{
+	struct fx *f = *state;
+	uint64_t size = 16 << 20;
+	/* Small clusters and lazy refcounts: L1 entries, headers and refcount
+	 * blocks are all written through the O_DIRECT bounce path. */
+	create(f->img, size, 4096, 0, true);
+	uint8_t *model = calloc(1, size);
+	struct blk_options o = { .cache = BLK_CACHE_NONE };
+	struct error err;
+	struct blk *b = blk_open(f->img, &o, &err);
+	assert_non_null(b);
+	random_writes(b, model, size, 80, 21);
+	assert_int_equal(blk_snapshot_create(b, "s", 0, &err), 0);
+	random_writes(b, model, size, 20, 22);
+	assert_model(b, model, size);
+	assert_int_equal(blk_close(b), 0);
+	assert_qemu_agrees(f->img);
+	free(model);
+}
+
 struct worker {
 	struct blk *b;
 	uint64_t base, len;
@@ -455,6 +476,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lazy_refcounts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_version2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compressed_write_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cache_none, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parallel_io, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enospc_and_eio, setup, teardown),
 	};
