@@ -149,9 +149,11 @@ struct qcow2 {
 	uint64_t free_hint;             /* cluster index to start looking for free ones */
 	uint64_t *pending;              /* host offsets to decrement after the next sync */
 	size_t npending, cap_pending;
+	uint64_t pending_done;          /* entries ever applied: pending[0] is number pending_done */
 	uint64_t comp_next;             /* next free byte in a partly used compressed cluster */
 
 	bool rb_unsynced;               /* refcount writes not yet synced */
+	uint64_t rb_changes;            /* counts refcount changes, to tell if a sync covered them */
 	bool lazy;                      /* lazy refcounts in effect */
 	bool dirty_marked;              /* we set the dirty bit and must clear it */
 
@@ -277,6 +279,7 @@ int qcow2_decompress_cluster(struct qcow2 *s, uint64_t l2e, uint8_t *out);
 int qcow2_write_compressed(struct blk *b, uint64_t off, const void *buf, size_t len);
 
 /* qcow2_flush.c */
+/* Everything in one go with s->lock held throughout (metadata operations). */
 int qcow2_flush_locked(struct qcow2 *s);
 int qcow2_flush(struct blk *b);
 

@@ -196,6 +196,7 @@ static int rc_change(struct qcow2 *s, uint64_t cluster, bool absolute, int64_t v
 		qcow2_rb_put(s, blk, cluster & rb_mask(s), nv);
 		qcow2_cache_mark_dirty(s->rbc, blk);
 		s->rb_unsynced = true;
+		s->rb_changes++;
 	}
 	qcow2_cache_put(s->rbc, blk);
 	if (nv == 0) {
@@ -339,6 +340,7 @@ int qcow2_apply_pending(struct qcow2 *s, size_t count)
 		count = s->npending;
 	memmove(s->pending, s->pending + count, (s->npending - count) * sizeof(*s->pending));
 	s->npending -= count;
+	s->pending_done += count;
 	/* A freed cluster may be handed out again: stop packing into it. */
 	s->comp_next = 0;
 	return first_err;

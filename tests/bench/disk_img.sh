@@ -36,8 +36,9 @@ compare_bench() { # label args...
 	best_v=""; best_q=""
 	i=0
 	while [ $i -lt "$RUNS" ]; do
-		v=$(bench_time "$VMDECK" img bench "$@" "$img")
-		q=$(bench_time qemu-img bench "$@" "$img")
+		# Write-back of the previous run would be charged to the next one.
+		sync; v=$(bench_time "$VMDECK" img bench "$@" "$img")
+		sync; q=$(bench_time qemu-img bench "$@" "$img")
 		best_v=$(min "$v" "$best_v"); best_q=$(min "$q" "$best_q")
 		i=$((i + 1))
 	done
@@ -49,8 +50,8 @@ compare_convert() { # label srcfmt src dstfmt
 	best_v=""; best_q=""
 	i=0
 	while [ $i -lt "$RUNS" ]; do
-		rm -f "$work/out"; v=$(elapsed "$VMDECK" img convert -q -f "$sfmt" -O "$dfmt" "$src" "$work/out")
-		rm -f "$work/out"; q=$(elapsed qemu-img convert -q -f "$sfmt" -O "$dfmt" "$src" "$work/out")
+		rm -f "$work/out"; sync; v=$(elapsed "$VMDECK" img convert -q -f "$sfmt" -O "$dfmt" "$src" "$work/out")
+		rm -f "$work/out"; sync; q=$(elapsed qemu-img convert -q -f "$sfmt" -O "$dfmt" "$src" "$work/out")
 		best_v=$(min "$v" "$best_v"); best_q=$(min "$q" "$best_q")
 		i=$((i + 1))
 	done
