@@ -278,14 +278,14 @@ static int write_zero_loop(struct bfile *f, uint64_t off, uint64_t len)
 	return ret;
 }
 
-int bfile_write_zeroes(struct bfile *f, uint64_t off, uint64_t len)
+int bfile_write_zeroes(struct bfile *f, uint64_t off, uint64_t len, bool unmap)
 {
 	int ret = fault_hit(f, BFILE_FAULT_WRITE);
 	if (ret)
 		return ret;
 	if (!(f->flags & BFILE_RW))
 		return -EBADF;
-	if (bfile_punch(f, off, len) == 0)
+	if (unmap && bfile_punch(f, off, len) == 0)
 		return 0;
 	if (fallocate(f->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) == 0)
 		return 0;

@@ -49,8 +49,9 @@ int bfile_sync(struct bfile *f);
 /* Deallocates the range (reads return zeros afterwards); -ENOTSUP when the
  * file system cannot. */
 int bfile_punch(struct bfile *f, uint64_t off, uint64_t len);
-/* Makes the range read as zeros, by punching, zero-range or writing. */
-int bfile_write_zeroes(struct bfile *f, uint64_t off, uint64_t len);
+/* Makes the range read as zeros: UNMAP lets it punch a hole, otherwise the
+ * space stays allocated (zero-range, or writing zeros). */
+int bfile_write_zeroes(struct bfile *f, uint64_t off, uint64_t len, bool unmap);
 int64_t bfile_length(struct bfile *f);
 int bfile_truncate(struct bfile *f, uint64_t len);
 

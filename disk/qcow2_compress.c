@@ -83,12 +83,15 @@ static int store_compressed(struct qcow2 *s, uint64_t off, const uint8_t *data, 
 	if (!ret)
 		ret = qcow2_l2_for_write(s, off >> (s->cluster_bits + s->l2_bits), &t);
 	uint64_t host = 0;
+	unsigned shift = 62 - (s->cluster_bits - 8);
 	if (!ret)
 		ret = qcow2_alloc_bytes(s, clen, &host);
+	/* The descriptor has SHIFT bits for the offset: big clusters must stay low. */
+	if (!ret && ((host + clen) >> shift))
+		ret = -EFBIG;
 	if (!ret)
 		ret = bfile_pwrite(s->file, data, clen, host);
 	if (!ret) {
-		unsigned shift = 62 - (s->cluster_bits - 8);
 		uint64_t extra = ((host + clen - 1) >> 9) - (host >> 9);
 		uint64_t e = QCOW2_OFLAG_COMPRESSED | (extra << shift) | host;
 		uint64_t idx = (off >> s->cluster_bits) & (qcow2_l2_entries(s) - 1);

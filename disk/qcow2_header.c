@@ -177,6 +177,56 @@ static int check_geometry(struct qcow2 *s, uint64_t size, uint64_t flen, struct 
 	return 0;
 }
 
+/* The fixed fields: magic, version, geometry, encryption. */
+static int read_fixed(struct qcow2 *s, uint64_t flen, struct error *err)
+{
+	const char *p = path_of(s);
+	uint8_t h[QCOW2_V3_HEADER] = { 0 };
+	int ret = bfile_pread(s->file, h, sizeof(h), 0);
+	if (ret)
+		return error_errno(err, -ret, "cannot read the header of '%s'", p);
+	if (be32_get(h) != QCOW2_MAGIC)
+		return error_set(err, "'%s' is not a qcow2 image (bad magic)", p);
+	uint64_t size;
+	parse_fixed(s, h, &size);
+	if (check_geometry(s, size, flen, err) < 0)
+		return -1;
+	if (s->version >= 3 && flen < s->header_length)
+		return error_set(err, "'%s' is truncated: the header is %u bytes but the file has %" PRIu64,
+				 p, s->header_length, flen);
+	if (be32_get(h + 32) != 0)
+		return error_set(err, "'%s' is encrypted, which vmdeck does not support", p);
+	s->extl2 = s->incompat & QCOW2_INCOMPAT_EXTL2;
+	s->blk->size = size;
+	return 0;
+}
+
+/* The rest of cluster 0: extra header fields, extensions, backing name. */
+static int read_cluster0(struct qcow2 *s, const uint8_t *c0, uint64_t c0len, struct error *err)
+{
+	const char *p = path_of(s);
+	if (s->header_length > QCOW2_V3_HEADER) {
+		s->header_extra = malloc(s->header_length - QCOW2_V3_HEADER);
+		if (!s->header_extra)
+			return error_set(err, "out of memory opening '%s'", p);
+		memcpy(s->header_extra, c0 + QCOW2_V3_HEADER, s->header_length - QCOW2_V3_HEADER);
+	}
+	if (check_features(s, c0, err) < 0)
+		return -1;
+	/* Extensions end where the backing file name begins. */
+	uint64_t ext_end = s->backing_offset && s->backing_offset < c0len ? s->backing_offset : c0len;
+	if (parse_extensions(s, c0, ext_end, err) < 0)
+		return -1;
+	if (!s->backing_offset)
+		return 0;
+	s->backing_file = strndup((const char *)c0 + s->backing_offset, s->backing_len);
+	if (!s->backing_file)
+		return error_set(err, "out of memory opening '%s'", p);
+	if (strlen(s->backing_file) != s->backing_len)
+		return error_set(err, "'%s' is corrupt: the backing file name contains a NUL byte", p);
+	return 0;
+}
+
 int qcow2_header_read(struct qcow2 *s, struct error *err)
 {
 	const char *p = path_of(s);
@@ -186,53 +236,17 @@ int qcow2_header_read(struct qcow2 *s, struct error *err)
 	if (flen < QCOW2_V2_HEADER)
 		return error_set(err, "'%s' is truncated: %" PRId64 " bytes is too short for a qcow2 header",
 				 p, flen);
-	uint8_t h[QCOW2_V3_HEADER] = { 0 };
-	int ret = bfile_pread(s->file, h, sizeof(h), 0);
-	if (ret)
-		return error_errno(err, -ret, "cannot read the header of '%s'", p);
-	if (be32_get(h) != QCOW2_MAGIC)
-		return error_set(err, "'%s' is not a qcow2 image (bad magic)", p);
-	uint64_t size;
-	parse_fixed(s, h, &size);
-	if (check_geometry(s, size, (uint64_t)flen, err) < 0)
+	if (read_fixed(s, (uint64_t)flen, err) < 0)
 		return -1;
-	if (s->version >= 3 && (uint64_t)flen < s->header_length)
-		return error_set(err, "'%s' is truncated: the header is %u bytes but the file has %" PRId64,
-				 p, s->header_length, flen);
-	if (be32_get(h + 32) != 0)
-		return error_set(err, "'%s' is encrypted, which vmdeck does not support", p);
-	s->extl2 = s->incompat & QCOW2_INCOMPAT_EXTL2;
-	s->blk->size = size;
-
 	uint8_t *c0 = calloc(1, s->cluster_size);
 	if (!c0)
 		return error_set(err, "out of memory opening '%s'", p);
 	uint64_t c0len = (uint64_t)flen < s->cluster_size ? (uint64_t)flen : s->cluster_size;
-	ret = bfile_pread(s->file, c0, c0len, 0);
-	if (ret) {
-		free(c0);
-		return error_errno(err, -ret, "cannot read the header of '%s'", p);
-	}
-	if (s->header_length > QCOW2_V3_HEADER) {
-		s->header_extra = malloc(s->header_length - QCOW2_V3_HEADER);
-		if (!s->header_extra) {
-			free(c0);
-			return error_set(err, "out of memory opening '%s'", p);
-		}
-		memcpy(s->header_extra, c0 + QCOW2_V3_HEADER, s->header_length - QCOW2_V3_HEADER);
-	}
-	ret = check_features(s, c0, err);
-	/* Extensions end where the backing file name begins. */
-	uint64_t ext_end = s->backing_offset && s->backing_offset < c0len ? s->backing_offset : c0len;
-	if (!ret)
-		ret = parse_extensions(s, c0, ext_end, err);
-	if (!ret && s->backing_offset) {
-		s->backing_file = strndup((const char *)c0 + s->backing_offset, s->backing_len);
-		if (!s->backing_file)
-			ret = error_set(err, "out of memory opening '%s'", p);
-		else if (strlen(s->backing_file) != s->backing_len)
-			ret = error_set(err, "'%s' is corrupt: the backing file name contains a NUL byte", p);
-	}
+	int ret = bfile_pread(s->file, c0, c0len, 0);
+	if (ret)
+		ret = error_errno(err, -ret, "cannot read the header of '%s'", p);
+	else
+		ret = read_cluster0(s, c0, c0len, err);
 	free(c0);
 	return ret;
 }

@@ -408,6 +408,56 @@ static int write_new_blocks(struct qcow2 *s, uint64_t p, uint64_t nb, uint64_t n
 	return ret;
 }
 
+/* Writes the new table (old entries plus the new blocks) after the blocks. */
+static int write_new_table(struct qcow2 *s, uint64_t p, uint64_t nb, uint64_t nt, uint64_t entries,
+			   uint64_t *table)
+{
+	uint8_t *raw = calloc(nt, s->cluster_size);
+	if (!raw)
+		return -ENOMEM;
+	memcpy(table, s->reft, s->reft_size * sizeof(*table));
+	int ret = write_new_blocks(s, p, nb, nt, table);
+	if (!ret) {
+		for (uint64_t k = 0; k < entries; k++)
+			be64_put(raw + k * 8, table[k]);
+		ret = bfile_pwrite(s->file, raw, nt * s->cluster_size, (p + nb) << s->cluster_bits);
+	}
+	free(raw);
+	return ret ? ret : bfile_sync(s->file);
+}
+
+/* Points the header at the new table (one sector write, then synced). */
+static int switch_table(struct qcow2 *s, uint64_t off, uint64_t nt)
+{
+	uint64_t old_off = s->reft_offset;
+	uint32_t old_clusters = s->reft_clusters;
+	s->reft_offset = off;
+	s->reft_clusters = (uint32_t)nt;
+	int ret = qcow2_header_write_fields(s);
+	if (!ret)
+		ret = bfile_sync(s->file);
+	if (ret) {
+		s->reft_offset = old_off;
+		s->reft_clusters = old_clusters;
+	}
+	return ret;
+}
+
+static int free_old_table(struct qcow2 *s, uint64_t old_off, uint32_t old_clusters)
+{
+	int ret = 0;
+	for (uint64_t k = 0; !ret && k < old_clusters; k++) {
+		uint64_t c = (old_off >> s->cluster_bits) + k;
+		if (s->repair_refs && c < s->repair_nrefs)
+			s->repair_refs[c] = 0;  /* the repair pass zeroes its refcount */
+		else if (!s->repair_refs)
+			ret = qcow2_free_later(s, c << s->cluster_bits, false);
+	}
+	return ret;
+}
+
+/* The new blocks and table go past everything the old table covers (all
+ * free there), laid out so that the new blocks count themselves too. */
 static int grow_table(struct qcow2 *s, uint64_t min_entries)
 {
 	uint64_t entries = s->reft_size + s->reft_size / 2 + 1;
@@ -427,33 +477,13 @@ static int grow_table(struct qcow2 *s, uint64_t min_entries)
 	if (entries * 8 > QCOW2_MAX_REFTABLE_BYTES)
 		return -EFBIG;
 	uint64_t *table = calloc(entries, sizeof(*table));
-	uint8_t *raw = calloc(nt, s->cluster_size);
-	int ret = table && raw ? 0 : -ENOMEM;
-	if (!ret) {
-		memcpy(table, s->reft, s->reft_size * sizeof(*table));
-		ret = write_new_blocks(s, p, nb, nt, table);
-	}
-	if (!ret) {
-		for (uint64_t k = 0; k < entries; k++)
-			be64_put(raw + k * 8, table[k]);
-		ret = bfile_pwrite(s->file, raw, nt * s->cluster_size, (p + nb) << s->cluster_bits);
-	}
-	if (!ret)
-		ret = bfile_sync(s->file);
+	if (!table)
+		return -ENOMEM;
 	uint64_t old_off = s->reft_offset;
 	uint32_t old_clusters = s->reft_clusters;
-	if (!ret) {
-		s->reft_offset = (p + nb) << s->cluster_bits;
-		s->reft_clusters = (uint32_t)nt;
-		ret = qcow2_header_write_fields(s);
-		if (!ret)
-			ret = bfile_sync(s->file);
-		if (ret) {
-			s->reft_offset = old_off;
-			s->reft_clusters = old_clusters;
-		}
-	}
-	free(raw);
+	int ret = write_new_table(s, p, nb, nt, entries, table);
+	if (!ret)
+		ret = switch_table(s, (p + nb) << s->cluster_bits, nt);
 	if (ret) {
 		free(table);
 		return ret;
@@ -462,12 +492,5 @@ static int grow_table(struct qcow2 *s, uint64_t min_entries)
 	s->reft = table;
 	s->reft_size = entries;
 	ret = repair_mark(s, p, nb + nt);
-	for (uint64_t k = 0; !ret && k < old_clusters; k++) {
-		uint64_t c = (old_off >> s->cluster_bits) + k;
-		if (s->repair_refs && c < s->repair_nrefs)
-			s->repair_refs[c] = 0;  /* the repair pass zeroes its refcount */
-		else if (!s->repair_refs)
-			ret = qcow2_free_later(s, c << s->cluster_bits, false);
-	}
-	return ret;
+	return ret ? ret : free_old_table(s, old_off, old_clusters);
 }

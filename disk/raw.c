@@ -41,7 +41,7 @@ static int raw_discard(struct blk *b, uint64_t off, uint64_t len)
 
 static int raw_write_zeroes(struct blk *b, uint64_t off, uint64_t len, bool may_unmap)
 {
-	return bfile_write_zeroes(b->file, off, len);
+	return bfile_write_zeroes(b->file, off, len, may_unmap);
 }
 
 /* Holes read as zeros; SEEK_DATA/SEEK_HOLE finds them without reading. */
