@@ -46,6 +46,11 @@ struct blk_options {
 
 struct blk;
 
+/* Parses a --disk argument "FILE[,format=raw|qcow2][,readonly=on|off]
+ * [,cache=writeback|none|unsafe]" into a malloc'ed *PATH and O (fields not
+ * named keep their values). */
+int blk_spec_parse(const char *spec, char **path, struct blk_options *o, struct error *err);
+
 /* Parses "raw"/"qcow2" (NULL or "" is AUTO); -1 when unknown. */
 int blk_format_parse(const char *name, enum blk_format *out);
 const char *blk_format_str(enum blk_format f);

@@ -156,6 +156,26 @@ static void test_probe_and_errors(void **state)
 	free(q);
 }
 
+static void test_spec_parse(void **state)
+{
+	struct blk_options o = { 0 };
+	struct error err;
+	char *path;
+	assert_int_equal(blk_spec_parse("/vm/disk.qcow2,format=qcow2,readonly=on,cache=none", &path, &o, &err), 0);
+	assert_string_equal(path, "/vm/disk.qcow2");
+	assert_int_equal(o.format, BLK_FORMAT_QCOW2);
+	assert_true(o.read_only);
+	assert_int_equal(o.cache, BLK_CACHE_NONE);
+	free(path);
+	assert_int_equal(blk_spec_parse("d.img,cache=sometimes", &path, &o, &err), -1);
+	assert_non_null(strstr(err.msg, "cache=sometimes"));
+	assert_int_equal(blk_spec_parse("d.img,bogus=1", &path, &o, &err), -1);
+	assert_non_null(strstr(err.msg, "unknown disk option 'bogus'"));
+	assert_int_equal(blk_spec_parse(",format=raw", &path, &o, &err), -1);
+	assert_int_equal(blk_spec_parse("d.img,readonly", &path, &o, &err), -1);
+	assert_null(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -163,6 +183,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_zeroes_holes_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounds_resize_readonly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_and_errors, setup, teardown),
+		cmocka_unit_test(test_spec_parse),
 	};
 	return cmocka_run_group_tests_name("disk_raw", tests, NULL, NULL);
 }
