@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "disk/be.h"
 #include "tests/lib/disk_util.h"
 
 struct fx {
@@ -145,6 +146,66 @@ static void test_our_layouts_pass_qemu_check(void **state)
 	}
 }
 
+/* Finds header extension TYPE in the first cluster; returns its data offset. */
+static long find_ext(const char *img, uint32_t type, uint32_t *len)
+{
+	uint8_t c0[65536];
+	FILE *fp = fopen(img, "rb");
+	size_t n = fread(c0, 1, sizeof(c0), fp);
+	fclose(fp);
+	uint32_t off = be32_get(c0 + 100);
+	while (off + 8 <= n) {
+		uint32_t t = be32_get(c0 + off), l = be32_get(c0 + off + 4);
+		if (t == 0)
+			return type == 0 ? (long)off : -1;   /* the end marker itself */
+		if (t == type) {
+			*len = l;
+			return off + 8;
+		}
+		off += 8 + ((l + 7) & ~7u);
+	}
+	return -1;
+}
+
+static void test_header_extensions_preserved(void **state)
+{
+	struct fx *f = *state;
+	char *base = dt_join(f->dir, "base.raw");
+	assert_int_equal(dt_sh("qemu-img create -q -f raw '%s' 1M && qemu-img create -q -f qcow2 '%s' 1M",
+			       base, f->img), 0);
+	/* Put an extension nobody knows in front of the end marker. */
+	uint32_t len;
+	long end = find_ext(f->img, 0, &len);
+	assert_true(end > 0);
+	uint8_t ext[24] = { 0 };
+	be32_put(ext, 0x12345678);
+	be32_put(ext + 4, 5);
+	memcpy(ext + 8, "hello", 5);
+	FILE *fp = fopen(f->img, "r+b");
+	fseek(fp, end, SEEK_SET);
+	fwrite(ext, 1, sizeof(ext), fp);   /* ext (16 bytes) + a new end marker */
+	fclose(fp);
+	assert_int_equal(dt_qemu_check(f->img), 0);
+	/* Our header rewrite (adding a backing file) keeps every extension. */
+	struct blk_options o = { .no_backing = true };
+	struct error err;
+	struct blk *b = blk_open(f->img, &o, &err);
+	assert_non_null(b);
+	assert_int_equal(blk_set_backing(b, "base.raw", BLK_FORMAT_RAW, &err), 0);
+	assert_int_equal(blk_close(b), 0);
+	long at = find_ext(f->img, 0x12345678, &len);
+	assert_true(at > 0);
+	assert_int_equal(len, 5);
+	assert_true(find_ext(f->img, 0x6803f857, &len) > 0);   /* feature name table */
+	assert_true(find_ext(f->img, 0xe2792aca, &len) > 0);   /* backing format */
+	assert_int_equal(len, 3);
+	assert_int_equal(dt_qemu_check(f->img), 0);
+	char *info = dt_sh_out(NULL, "qemu-img info '%s'", f->img);
+	assert_non_null(strstr(info, "backing file format: raw"));
+	free(info);
+	free(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -152,6 +213,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_qemu_compressed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qemu_extended_l2_overlay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_our_layouts_pass_qemu_check, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_header_extensions_preserved, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("disk_interop", tests, NULL, NULL);
 }
