@@ -1,10 +1,12 @@
 /* convert: copy a chain's contents into a new image, leaving out zeros
  * (the new image reads them as zeros already), optionally compressed. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "disk/img.h"
+#include "disk/img_pipe.h"
 #include "disk/iov.h"
 
 #define CONVERT_CHUNK (2u << 20)
@@ -13,7 +15,7 @@
 struct conv {
 	const struct img_convert_opts *o;
 	struct blk *src, *dst;
-	uint8_t *buf;
+	struct img_pipe pipe;
 	uint64_t size;
 	uint32_t unit;       /* zero detection granularity: a cluster for qcow2 */
 };
@@ -60,34 +62,70 @@ static int write_compressed(struct conv *c, uint64_t off, const uint8_t *buf, ui
 	return 0;
 }
 
-static int copy_range(struct conv *c, uint64_t off, uint64_t len)
+static int write_chunk(struct conv *c, const struct img_chunk *k)
 {
-	int ret = blk_pread(c->src, c->buf, len, off);
+	if (k->zero)
+		return 0;
+	return c->o->compress ? write_compressed(c, k->off, k->buf, k->len) : write_sparse(c, k->off, k->buf, k->len);
+}
+
+/* Fills one chunk: the chain's answer for [OFF, ...), read unless zero. */
+static int read_chunk(struct conv *c, uint64_t off, struct img_chunk *k)
+{
+	uint64_t len = c->size - off < CONVERT_CHUNK ? c->size - off : CONVERT_CHUNK, pnum;
+	bool zero;
+	int ret = img_chain_status(c->src, off, len, &pnum, &zero);
 	if (ret)
 		return ret;
-	return c->o->compress ? write_compressed(c, off, c->buf, len) : write_sparse(c, off, c->buf, len);
+	/* Compressed clusters are written whole: keep chunks cluster aligned. */
+	if (!zero && c->o->compress && pnum < len && (off + pnum) % blk_cluster_size(c->dst))
+		pnum = len;
+	k->off = off;
+	k->len = pnum;
+	k->zero = zero;
+	return zero ? 0 : blk_pread(c->src, k->buf, pnum, off);
+}
+
+/* The reader thread: reads ahead while the main thread writes. */
+static void *reader(void *arg)
+{
+	struct conv *c = arg;
+	for (uint64_t off = 0;;) {
+		struct img_chunk *k = img_pipe_claim(&c->pipe);
+		if (!k)
+			return NULL;
+		k->err = off < c->size ? read_chunk(c, off, k) : 0;
+		k->last = k->err || off >= c->size;
+		off += k->err ? 0 : k->len;
+		img_pipe_publish(&c->pipe);
+		if (k->last)
+			return NULL;
+	}
 }
 
 static int copy_all(struct conv *c, struct error *err)
 {
-	/* Compressed clusters are written whole: keep chunks cluster aligned. */
-	uint64_t off = 0;
-	while (off < c->size) {
-		uint64_t len = c->size - off < CONVERT_CHUNK ? c->size - off : CONVERT_CHUNK, pnum;
-		bool zero;
-		int ret = img_chain_status(c->src, off, len, &pnum, &zero);
-		if (!ret && !zero) {
-			if (c->o->compress && pnum < len && (off + pnum) % blk_cluster_size(c->dst))
-				pnum = len;   /* finish the cluster; reading through zeros is harmless */
-			ret = copy_range(c, off, pnum);
-		}
-		if (ret)
-			return error_errno(err, -ret, "cannot convert '%s' to '%s' at offset %llu", c->o->src,
-					   c->o->dst, (unsigned long long)off);
-		off += pnum;
-		if (c->o->progress)
-			c->o->progress(c->o->progress_ctx, off, c->size);
+	pthread_t th;
+	if (pthread_create(&th, NULL, reader, c))
+		return error_set(err, "cannot start the reader thread converting '%s'", c->o->src);
+	int ret = 0;
+	uint64_t at = 0;
+	for (;;) {
+		struct img_chunk *k = img_pipe_next(&c->pipe);
+		bool last = k->last;
+		at = k->off;
+		ret = k->err ? k->err : last ? 0 : write_chunk(c, k);
+		if (!ret && !last && c->o->progress)
+			c->o->progress(c->o->progress_ctx, k->off + k->len, c->size);
+		img_pipe_release(&c->pipe);
+		if (ret || last)
+			break;
 	}
+	img_pipe_cancel(&c->pipe);
+	pthread_join(th, NULL);
+	if (ret)
+		return error_errno(err, -ret, "cannot convert '%s' to '%s' near offset %llu", c->o->src,
+				   c->o->dst, (unsigned long long)at);
 	return 0;
 }
 
@@ -123,8 +161,12 @@ int img_convert(const struct img_convert_opts *o, struct error *err)
 	struct conv c = { .o = o };
 	int ret = open_both(&c, err);
 	if (!ret) {
-		c.buf = malloc(CONVERT_CHUNK);
-		ret = c.buf ? copy_all(&c, err) : error_set(err, "out of memory converting '%s'", o->src);
+		if (img_pipe_init(&c.pipe, CONVERT_CHUNK) < 0)
+			ret = error_set(err, "out of memory converting '%s'", o->src);
+		else {
+			ret = copy_all(&c, err);
+			img_pipe_destroy(&c.pipe);
+		}
 	}
 	if (c.dst) {
 		int cr = blk_close(c.dst);
@@ -132,6 +174,5 @@ int img_convert(const struct img_convert_opts *o, struct error *err)
 			ret = error_errno(err, -cr, "cannot finish writing '%s'", o->dst);
 	}
 	blk_close(c.src);
-	free(c.buf);
 	return ret;
 }
