@@ -11,7 +11,7 @@
 #include "disk/be.h"
 #include "disk/qcow2.h"
 
-#define CHECK_MAX_CLUSTERS (1ull << 28)
+#define CHECK_MAX_CLUSTERS (1ull << 26)   /* 256 MiB of counters */
 
 struct chk {
 	struct qcow2 *s;
@@ -183,7 +183,6 @@ static void walk_bitmaps(struct chk *c)
 static void count_all(struct chk *c)
 {
 	struct qcow2 *s = c->s;
-	memset(c->refs, 0, c->nrefs * sizeof(*c->refs));
 	c->last_host = 0;
 	ref(c, 0, s->cluster_size);
 	ref(c, s->l1_offset, (uint64_t)s->l1_size * 8);

@@ -222,11 +222,22 @@ static int write_alloc(struct qcow2 *s, uint64_t off, uint64_t len, const struct
 	return ret;
 }
 
+/* A cluster no refcount block covers has refcount 0: an entry claiming it
+ * is corrupt, and writing there could grow the file without bound. */
+static bool refcount_covered(const struct qcow2 *s, uint64_t host, uint64_t len)
+{
+	for (uint64_t i = host >> s->cluster_bits >> s->rb_bits;
+	     i <= (host + len - 1) >> s->cluster_bits >> s->rb_bits; i++)
+		if (i >= s->reft_size || !s->reft[i])
+			return false;
+	return true;
+}
+
 static int write_in_place(struct qcow2 *s, const struct qcow2_extent *ext, const struct iovec *iov,
 			  int cnt, size_t done, struct iovec *part)
 {
 	/* Called with s->lock held; drops it for the data transfer. */
-	if (qcow2_overlaps_metadata(s, ext->host, ext->len)) {
+	if (qcow2_overlaps_metadata(s, ext->host, ext->len) || !refcount_covered(s, ext->host, ext->len)) {
 		pthread_mutex_unlock(&s->lock);
 		return -EIO;
 	}

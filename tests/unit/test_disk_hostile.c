@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "disk/be.h"
@@ -195,6 +196,9 @@ static void expect_io_error(const char *img, uint64_t value, bool write_fails, b
 	if (write_fails)
 		assert_int_equal(w, -EIO);
 	blk_close(b);
+	struct stat st;
+	stat(img, &st);
+	assert_true(st.st_size < (64 << 20));   /* a hostile entry never grows the file */
 	/* Whatever happened, the header is intact and the image still opens. */
 	b = dt_open(img, true);
 	assert_non_null(b);
@@ -220,6 +224,7 @@ static void test_lazy_tables_give_io_errors(void **state)
 		{ copied | CL, true, false },                          /* data over the refcount table */
 		{ (1ull << 62) | (1ull << 63) | 5 * CL, true, true },  /* compressed with COPIED */
 		{ (1ull << 62) | (0x3full << 54) | (1ull << 40), false, true },  /* compressed past the end */
+		{ copied | (1ull << 45), true, false },                /* data far past the end */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		make_base(f->img, false);
