@@ -191,12 +191,13 @@ int qcow2_free_entry_later(struct qcow2 *s, uint64_t e, bool punch)
 	return host ? qcow2_free_later(s, host, punch) : 0;
 }
 
-/* A new or copied L2 table must be on disk before the L1 entry names it. */
+/* A new or copied L2 table must be on disk before the L1 entry names it,
+ * lazy refcounts or not: a repair can rebuild refcounts, not a lost table. */
 static int install_l2(struct qcow2 *s, uint64_t l1i, uint64_t old, uint64_t new_off, void *t)
 {
 	qcow2_cache_mark_dirty(s->l2c, t);
 	int ret = qcow2_cache_write_one(s->l2c, t);
-	if (!ret && !s->lazy)
+	if (!ret)
 		ret = bfile_sync(s->file);
 	if (ret)
 		return ret;
