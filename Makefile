@@ -11,7 +11,7 @@ VERSION := 0.1.0
 DEBS := build-essential pkg-config clang libclang-rt-14-dev \
 	libncurses-dev libvirt-dev libvncserver-dev libslirp-dev libglib2.0-dev \
 	libcmocka-dev libjson-c-dev liburing-dev zlib1g-dev \
-	qemu-utils qemu-system-x86 acpica-tools busybox-static cpio \
+	qemu-utils qemu-system-x86 acpica-tools busybox-static cpio xz-utils \
 	tshark tmux xvfb
 # Libraries found with pkg-config.
 PKGS := ncursesw libvirt libvncserver libvncclient slirp glib-2.0 json-c liburing zlib
@@ -66,13 +66,17 @@ TESTLIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(TESTLIB_SRCS))
 BENCH_SRCS := $(sort $(wildcard tests/bench/bench_*.c))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRCS))
 
-# Tiny freestanding guests for the host KVM tier.
-GUEST_SRCS := $(sort $(wildcard tests/guest/g_*.S))
-GUEST_ELFS := $(patsubst tests/guest/%.S,build/guest/%.elf,$(GUEST_SRCS))
-GUEST_CFLAGS := -ffreestanding -nostdlib -fno-pic -no-pie -static -m64 \
-	-Wl,--build-id=none -Wl,-z,noexecstack -Wl,-T,tests/guest/guest.ld -Itests/guest
+# Tiny freestanding guests for the host KVM tier (tests/guest/g_*.c, each
+# linked with the kit's start.S and lib.c).
+GUEST_SRCS := $(sort $(wildcard tests/guest/g_*.c))
+GUEST_ELFS := $(patsubst tests/guest/%.c,build/guest/%.elf,$(GUEST_SRCS)) build/guest/g_hello.bz
+GUEST_KIT := tests/guest/start.S tests/guest/lib.c tests/guest/virtio.c
+GUEST_CFLAGS := -m64 -O2 -ffreestanding -fno-pic -no-pie -nostdlib -static -mno-red-zone \
+	-mgeneral-regs-only -fno-stack-protector -fno-asynchronous-unwind-tables -Wall -Wextra \
+	-Wno-unused-parameter -Itests/guest -Wl,--build-id=none -Wl,-z,noexecstack \
+	-Wl,-z,max-page-size=0x1000 -Wl,--no-warn-rwx-segments
 
-.PHONY: all deps check unit-check bench run fuzz clean distclean help install-man
+.PHONY: guests all deps check unit-check bench run fuzz clean distclean help install-man
 all: $(VMDECK)
 
 help:
@@ -135,11 +139,22 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TESTLIB_OBJS) $(LIBVMDECK)
 	@mkdir -p $(dir $@)
 	$(TEST_LINK)
 
-build/guest/%.elf: tests/guest/%.S tests/guest/guest.ld tests/guest/guest.h | $(DEPS_STAMP)
+build/guest/%.elf: tests/guest/%.c $(GUEST_KIT) tests/guest/guest.ld tests/guest/guest.h tests/guest/virtio.h | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(GUEST_CFLAGS) -o $@ $<
+	@$(if $(Q),echo "  GUEST   $@")
+	$(Q)$(CC) $(GUEST_CFLAGS) -Wl,-T,tests/guest/guest.ld -o $@ $(GUEST_KIT) $<
+
+build/guest/%.bz: tests/guest/%.c $(GUEST_KIT) tests/guest/bzheader.S tests/guest/guest_bz.ld tests/guest/guest.h | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GUEST   $@")
+	$(Q)$(CC) $(GUEST_CFLAGS) -Wl,-T,tests/guest/guest_bz.ld -o $@.elf tests/guest/bzheader.S $(GUEST_KIT) $<
+	$(Q)objcopy -O binary $@.elf $@
+
+guests: $(GUEST_ELFS)
 
 TEST_BINS := $(UNIT_BINS) $(KVM_BINS) $(SYS_BINS)
+# Keep test objects between runs (they are intermediates of pattern rules).
+.SECONDARY:
 
 check: $(VMDECK) $(TEST_BINS) $(GUEST_ELFS)
 	@VMDECK_BIN=$(abspath $(VMDECK)) VMDECK_GUESTS=$(abspath build/guest) \

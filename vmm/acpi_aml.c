@@ -263,3 +263,54 @@ void aml_res_end(struct aml *a)
 	const uint8_t d[] = { 0x79, 0x00 };   /* end tag, checksum 0 = not checked */
 	aml_bytes(a, d, sizeof(d));
 }
+
+static void put_le(uint8_t *p, uint64_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Word (0x88) and DWord (0x87) address space descriptors share a layout:
+ * type, general flags, type flags, then granularity, min, max, translation
+ * and length of WIDTH bytes each. */
+static void address_space(struct aml *a, uint8_t tag, unsigned width, uint8_t type,
+			  uint8_t type_flags, uint64_t min, uint64_t max)
+{
+	uint8_t d[3 + 3 + 5 * 8];
+	size_t body = 3 + 5 * width;
+	d[0] = tag;
+	d[1] = (uint8_t)body;
+	d[2] = (uint8_t)(body >> 8);
+	d[3] = type;
+	d[4] = 0x0c;              /* producer, min and max fixed, positive decode */
+	d[5] = type_flags;
+	uint8_t *f = d + 6;
+	put_le(f, 0, width);                      /* granularity */
+	put_le(f + width, min, width);
+	put_le(f + 2 * width, max, width);
+	put_le(f + 3 * width, 0, width);          /* translation */
+	put_le(f + 4 * width, max - min + 1, width);
+	aml_bytes(a, d, 3 + body);
+}
+
+void aml_res_bus_range(struct aml *a, uint16_t min, uint16_t max)
+{
+	address_space(a, 0x88, 2, 2, 0, min, max);
+}
+
+void aml_res_io_range(struct aml *a, uint16_t min, uint16_t max)
+{
+	address_space(a, 0x88, 2, 1, 0x03 /* ISA and non-ISA ranges */, min, max);
+}
+
+void aml_res_mem32_range(struct aml *a, uint32_t min, uint32_t max, bool cacheable)
+{
+	address_space(a, 0x87, 4, 0, (uint8_t)(0x01 | (cacheable ? 0x02 : 0)), min, max);
+}
+
+void aml_res_gsi_level_high(struct aml *a, uint32_t gsi)
+{
+	uint8_t d[9] = { 0x89, 6, 0, 0x09 /* consumer, level, active high, shared */, 1 };
+	put_le(d + 5, gsi, 4);
+	aml_bytes(a, d, sizeof(d));
+}

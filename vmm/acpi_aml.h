@@ -51,5 +51,12 @@ void aml_return_int(struct aml *a, uint64_t v);
 void aml_res_io(struct aml *a, uint16_t base, uint8_t len);
 void aml_res_irq(struct aml *a, unsigned irq);
 void aml_res_end(struct aml *a);
+/* Address-space descriptors a host bridge produces (min/max fixed). */
+void aml_res_bus_range(struct aml *a, uint16_t min, uint16_t max);
+void aml_res_io_range(struct aml *a, uint16_t min, uint16_t max);
+void aml_res_mem32_range(struct aml *a, uint32_t min, uint32_t max, bool cacheable);
+/* Extended interrupt descriptor: one GSI, level-triggered, active high,
+ * shared (how PCI INTx reaches KVM's IOAPIC). */
+void aml_res_gsi_level_high(struct aml *a, uint32_t gsi);
 
 #endif

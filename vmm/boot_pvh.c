@@ -111,19 +111,34 @@ static int find_pvh_note(const struct elf_view *v, const struct phdr *ph, uint64
 	return -1;
 }
 
-static int load_segments(const struct guest_mem *gm, const struct elf_view *v, uint64_t *entry,
-			 uint64_t *top, struct error *err)
+/* The entry point comes first: a file without one is not a PVH kernel,
+ * whatever its segments look like. */
+static int find_entry(const struct elf_view *v, uint64_t *entry, struct error *err)
 {
-	bool have_entry = false, loaded = false;
-	*top = 0;
 	for (unsigned i = 0; i < v->phnum; i++) {
 		struct phdr ph = get_phdr(v, i);
 		if (!in_file(v, ph.offset, ph.filesz))
 			return error_set(err, "its ELF segment %u lies outside the file", i);
-		if (ph.type == PT_NOTE && !have_entry)
-			have_entry = find_pvh_note(v, &ph, entry) == 0;
+		if (ph.type == PT_NOTE && find_pvh_note(v, &ph, entry) == 0)
+			return 0;
+	}
+	return error_set(err, "it is an ELF file without a PVH entry point (no XEN_ELFNOTE_PHYS32_ENTRY note); "
+			 "build the kernel with CONFIG_PVH or use its bzImage");
+}
+
+static int load_segments(const struct guest_mem *gm, const struct elf_view *v, uint64_t *top,
+			 struct error *err)
+{
+	bool loaded = false;
+	*top = 0;
+	for (unsigned i = 0; i < v->phnum; i++) {
+		struct phdr ph = get_phdr(v, i);
 		if (ph.type != PT_LOAD || ph.memsz == 0)
 			continue;
+		/* find_entry stops at the note, so segments after it are
+		 * unchecked until here. */
+		if (!in_file(v, ph.offset, ph.filesz))
+			return error_set(err, "its ELF segment %u lies outside the file", i);
 		if (ph.filesz > ph.memsz)
 			return error_set(err, "its ELF segment %u has more file bytes than memory bytes", i);
 		uint8_t *dst = gm_ptr(gm, ph.paddr, ph.memsz);
@@ -137,13 +152,8 @@ static int load_segments(const struct guest_mem *gm, const struct elf_view *v, u
 			*top = ph.paddr + ph.memsz;
 		loaded = true;
 	}
-	if (!have_entry)
-		return error_set(err, "it is an ELF file without a PVH entry point (no XEN_ELFNOTE_PHYS32_ENTRY note); "
-				 "build the kernel with CONFIG_PVH or use its bzImage");
 	if (!loaded)
 		return error_set(err, "it is an ELF file with nothing to load");
-	if (*entry >= 1ull << 32 || !gm_is_ram(gm, *entry, 1))
-		return error_set(err, "its PVH entry point %#llx is not in the VM's RAM", (unsigned long long)*entry);
 	return 0;
 }
 
@@ -178,8 +188,11 @@ int boot_load_pvh(const struct guest_mem *gm, const struct boot_config *cfg,
 {
 	struct elf_view v = { .image = cfg->kernel, .size = cfg->kernel_size };
 	uint64_t rip = 0, top = 0, initrd_at = 0;
-	if (parse_ehdr(&v, err) < 0 || load_segments(gm, &v, &rip, &top, err) < 0)
+	if (parse_ehdr(&v, err) < 0 || find_entry(&v, &rip, err) < 0 ||
+	    load_segments(gm, &v, &top, err) < 0)
 		return -1;
+	if (rip >= 1ull << 32 || !gm_is_ram(gm, rip, 1))
+		return error_set(err, "its PVH entry point %#llx is not in the VM's RAM", (unsigned long long)rip);
 	if (boot_write_cmdline(gm, cfg->cmdline, LAYOUT_CMDLINE_MAX - 1, err) < 0)
 		return -1;
 	if (cfg->initrd && boot_place_initrd(gm, cfg, top, LAYOUT_LOW_RAM_MAX, &initrd_at, err) < 0)

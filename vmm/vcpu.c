@@ -159,8 +159,7 @@ static bool handle_exit(struct vcpu *v)
 	case KVM_EXIT_SHUTDOWN:
 		describe_rip(v, where, sizeof(where));
 		vm_crash(v->vm, "the guest triple-faulted on vCPU %u at %s: it hit a CPU exception "
-			 "it could not handle%s%s", v->id, where, v->vm->kvm.pvm ? "; " : "",
-			 v->vm->kvm.pvm ? pvm_explanation : "");
+			 "it could not handle", v->id, where);
 		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
 		internal_error(v);

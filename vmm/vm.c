@@ -94,6 +94,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct uart_backend se
 		return -1;
 	vm_devices_init(vm, serial);
 	vm->devices_ready = true;
+	if (vm_create_devices(vm, err) < 0)
+		return -1;
 	return vm_load(vm, err);
 }
 
@@ -140,7 +142,7 @@ int vm_load(struct vm *vm, struct error *err)
 
 int vm_boot(struct vm *vm, struct error *err)
 {
-	if (create_kvm_vm(vm, err) < 0)
+	if (create_kvm_vm(vm, err) < 0 || vm_devices_attach_kvm(vm, vm->fd, err) < 0)
 		return -1;
 	for (unsigned i = 0; i < vm->cfg.cpus; i++)
 		if (vcpu_create(vm, &vm->vcpus[i], i, err) < 0)
@@ -186,6 +188,8 @@ void vm_shutdown_kvm(struct vm *vm)
 	}
 	int fd = vm->fd;
 	__atomic_store_n(&vm->fd, -1, __ATOMIC_RELEASE);
+	if (vm->devices_ready)
+		vm_devices_attach_kvm(vm, -1, NULL);
 	if (fd >= 0)
 		close(fd);
 	pthread_mutex_lock(&vm->lock);
@@ -226,12 +230,16 @@ void vm_destroy(struct vm *vm)
 	vm->created = false;
 }
 
-/* Requests are ranked: a crash report is never replaced by a power-off or
- * a reset that raced with it. */
+/* The first word on how the VM ends stands: a crash is never replaced by
+ * a power-off that raced with it, and a vCPU failing while the guest shuts
+ * down (after it asked for power-off or reset) is not a crash.  Among the
+ * other requests the stronger one wins. */
 void vm_request(struct vm *vm, enum vm_request req)
 {
 	pthread_mutex_lock(&vm->lock);
-	if ((int)req > vm->request)
+	bool first = vm->request == VM_REQ_NONE;
+	bool crash_involved = req == VM_REQ_CRASH || vm->request == VM_REQ_CRASH;
+	if (first || (!crash_involved && (int)req > vm->request))
 		vm->request = (int)req;
 	pthread_mutex_unlock(&vm->lock);
 	uint64_t one = 1;

@@ -19,7 +19,23 @@
 #include "vmm/dev_sink.h"
 #include "vmm/dev_uart.h"
 #include "vmm/guest_mem.h"
+#include "vmm/irq_router.h"
 #include "vmm/kvm.h"
+#include "vmm/pci.h"
+
+#define VM_MAX_DEVICES 16
+#define VM_MAX_DISKS   8
+
+struct virtio_pci;
+
+/* A device the VM owns beyond the fixed PC ones: created from the
+ * configuration, destroyed after the vCPUs stopped. */
+struct vm_device {
+	const char *kind;             /* "disk", "net", ... */
+	void *dev;
+	struct virtio_pci *vp;        /* NULL when it is not a virtio device */
+	void (*destroy)(void *dev);
+};
 
 #define VM_MIN_MEM (8ull << 20)
 #define VM_MAX_CPUS 255          /* xAPIC ids 0..254; 255 is the broadcast id */
@@ -33,6 +49,8 @@ struct vm_config {
 	unsigned cpus;
 	bool no_reboot;
 	const char *kvm_path;    /* NULL: /dev/kvm */
+	const char *disks[VM_MAX_DISKS];   /* --disk specifications */
+	unsigned nr_disks;
 };
 
 /* Ranked: a stronger request replaces a weaker pending one. */
@@ -74,6 +92,10 @@ struct vm {
 	struct i8042 i8042;
 	struct pm pm;
 	struct sink post, iodelay;
+	struct irq_router router;
+	struct pci_bus pci;
+	struct vm_device devices[VM_MAX_DEVICES];
+	unsigned nr_devices;
 
 	uint8_t *kernel, *initrd;         /* file contents until they are loaded */
 	size_t kernel_size, initrd_size;
@@ -134,5 +156,13 @@ void vm_devices_init(struct vm *vm, struct uart_backend serial);
 void vm_devices_reset(struct vm *vm);
 void vm_devices_destroy(struct vm *vm);
 int vm_write_acpi(struct vm *vm, uint64_t *rsdp, struct error *err);
+/* Binds device interrupts and kicks to the current KVM VM (fd >= 0) or
+ * forgets it (fd < 0). */
+int vm_devices_attach_kvm(struct vm *vm, int fd, struct error *err);
+/* Takes ownership of DEV; a virtio device (VP) goes on the PCI bus. */
+int vm_add_device(struct vm *vm, const char *kind, void *dev, struct virtio_pci *vp,
+		  void (*destroy)(void *dev), struct error *err);
+/* vm_config.c: creates the devices the configuration asks for. */
+int vm_create_devices(struct vm *vm, struct error *err);
 
 #endif

@@ -6,6 +6,7 @@
 #include "src/log.h"
 #include "vmm/acpi.h"
 #include "vmm/layout.h"
+#include "vmm/virtio_pci.h"
 #include "vmm/vm.h"
 
 static void kvm_irq_set(void *ctx, unsigned gsi, int level)
@@ -59,6 +60,39 @@ void vm_devices_init(struct vm *vm, struct uart_backend serial)
 	must_register(&vm->pio, PORT_RESET_CTL, 1, &reset_ctl_ops, &vm->pm, "reset-control");
 	must_register(&vm->pio, PORT_POST, 1, &sink_bus_ops, &vm->post, "post-code");
 	must_register(&vm->pio, PORT_IODELAY, 1, &sink_bus_ops, &vm->iodelay, "io-delay");
+
+	irq_router_init(&vm->router);
+	pci_bus_init(&vm->pci, &vm->pio, &vm->mmio, kvm_irq_set, vm);
+	/* 0xCF9 (reset control) sits inside the 0xCF8 dword: the address latch
+	 * takes accesses that start at 0xCF8 only. */
+	must_register(&vm->pio, PORT_PCI_CONF_ADDR, 1, &pci_conf_addr_ops, &vm->pci, "pci-address");
+	must_register(&vm->pio, PORT_PCI_CONF_DATA, 4, &pci_conf_data_ops, &vm->pci, "pci-data");
+	must_register(&vm->mmio, LAYOUT_PCI_ECAM, LAYOUT_PCI_ECAM_SIZE, &pci_ecam_ops, &vm->pci, "pci-ecam");
+	pci_bus_reset(&vm->pci);
+}
+
+int vm_add_device(struct vm *vm, const char *kind, void *dev, struct virtio_pci *vp,
+		  void (*destroy)(void *dev), struct error *err)
+{
+	if (vm->nr_devices >= VM_MAX_DEVICES || (vp && pci_bus_add(&vm->pci, &vp->pci) < 0)) {
+		if (destroy)
+			destroy(dev);
+		return error_set(err, "too many devices: vmdeck takes at most %d", VM_MAX_DEVICES);
+	}
+	vm->devices[vm->nr_devices++] = (struct vm_device){ kind, dev, vp, destroy };
+	if (vp)
+		pci_bus_reset(&vm->pci);
+	return 0;
+}
+
+int vm_devices_attach_kvm(struct vm *vm, int fd, struct error *err)
+{
+	if (irq_router_attach(&vm->router, fd) < 0 && fd >= 0)
+		return error_set(err, "KVM refused the interrupt routing table");
+	for (unsigned i = 0; i < vm->nr_devices; i++)
+		if (vm->devices[i].vp && virtio_pci_attach_kvm(vm->devices[i].vp, fd, err) < 0)
+			return -1;
+	return 0;
 }
 
 void vm_devices_reset(struct vm *vm)
@@ -70,14 +104,24 @@ void vm_devices_reset(struct vm *vm)
 	i8042_reset(&vm->i8042);
 	pthread_mutex_unlock(&vm->i8042.lock);
 	pm_reset(&vm->pm);
+	for (unsigned i = 0; i < vm->nr_devices; i++)
+		if (vm->devices[i].vp)
+			virtio_pci_reset(vm->devices[i].vp);
+	pci_bus_reset(&vm->pci);
 }
 
 void vm_devices_destroy(struct vm *vm)
 {
+	for (unsigned i = vm->nr_devices; i-- > 0;)
+		if (vm->devices[i].destroy)
+			vm->devices[i].destroy(vm->devices[i].dev);
+	vm->nr_devices = 0;
 	uart_destroy(&vm->com1);
 	rtc_destroy(&vm->rtc);
 	i8042_destroy(&vm->i8042);
 	pm_destroy(&vm->pm);
+	pci_bus_destroy(&vm->pci);
+	irq_router_destroy(&vm->router);
 	bus_destroy(&vm->pio);
 	bus_destroy(&vm->mmio);
 }
@@ -87,6 +131,10 @@ int vm_write_acpi(struct vm *vm, uint64_t *rsdp, struct error *err)
 	struct acpi_config cfg = {
 		.nr_cpus = vm->cfg.cpus,
 		.ioapic_id = 0,   /* what the in-kernel IOAPIC reports, as on QEMU */
+		.sb_extra = pci_bus_aml,
+		.sb_extra_opaque = &vm->pci,
+		.ecam_base = LAYOUT_PCI_ECAM,
+		.ecam_buses = LAYOUT_PCI_ECAM_BUSES,
 	};
 	uint8_t *area = gm_ptr(&vm->mem, LAYOUT_BIOS_AREA, LAYOUT_BIOS_AREA_SIZE);
 	if (!area || !acpi_build(&cfg, area, LAYOUT_BIOS_AREA_SIZE, LAYOUT_BIOS_AREA, rsdp))
