@@ -313,6 +313,16 @@ static int add_snapshot(struct qcow2 *s, const char *name, uint64_t vm_clock_ns,
 	return 0;
 }
 
+/* A refcount walk that stopped half way (overflow) raised some counts:
+ * those are leaks, but the active COPIED flags must follow them, or the
+ * image would look corrupt. */
+static int settle_after_failure(struct qcow2 *s, int err)
+{
+	if (!qcow2_tree_fix_copied(s))
+		qcow2_flush_locked(s);
+	return err;
+}
+
 static int create_locked(struct qcow2 *s, const char *name, uint64_t vm_clock_ns)
 {
 	uint64_t l1_off;
@@ -320,8 +330,8 @@ static int create_locked(struct qcow2 *s, const char *name, uint64_t vm_clock_ns
 	if (!ret)
 		ret = copy_active_l1(s, &l1_off);
 	/* References first (durable), then the flags that depend on them. */
-	if (!ret)
-		ret = qcow2_tree_refcount(s, s->l1, s->l1_size, 1);
+	if (!ret && (ret = qcow2_tree_refcount(s, s->l1, s->l1_size, 1)))
+		return settle_after_failure(s, ret);
 	if (!ret)
 		ret = qcow2_rc_sync(s);
 	if (!ret)
@@ -424,10 +434,11 @@ static int apply_locked(struct qcow2 *s, const struct qcow2_snap *sn)
 		n = (uint32_t)need;
 	}
 	ret = qcow2_tree_refcount(s, l1, n, 1);
-	if (!ret)
-		ret = install_l1(s, l1, n, sn->disk_size);
-	else
+	if (ret) {
 		free(l1);
+		return settle_after_failure(s, ret);
+	}
+	ret = install_l1(s, l1, n, sn->disk_size);
 	if (!ret)
 		ret = qcow2_tree_fix_copied(s);
 	if (!ret)

@@ -200,6 +200,38 @@ static void test_refcount_overflow(void **state)
 	free(m);
 }
 
+/* An overflow half way through the snapshot's refcount walk: the counts
+ * already raised are leaks, and the COPIED flags must follow them. */
+static void test_overflow_half_way(void **state)
+{
+	struct fx *f = *state;
+	struct blk_create_options co = { .format = BLK_FORMAT_QCOW2, .size = SIZE, .cluster_size = 4096 };
+	struct error err;
+	assert_int_equal(blk_create(f->img, &co, &err), 0);
+	struct blk *b = dt_open(f->img, false);
+	uint8_t *m = calloc(1, SIZE);
+	scribble(b, m, 6);
+	assert_int_equal(blk_close(b), 0);
+	/* Layout: refcount block at cluster 2; saturate a late data cluster. */
+	char *map = dt_sh_out(NULL, "qemu-img map --output=json '%s' | grep offset | tail -1", f->img);
+	char *o = strstr(map, "\"offset\": ");
+	assert_non_null(o);
+	uint64_t host = strtoull(o + 10, NULL, 10);
+	free(map);
+	FILE *fp = fopen(f->img, "r+b");
+	fseek(fp, 2 * 4096 + (long)(host / 4096) * 2, SEEK_SET);
+	fputc(0xff, fp);
+	fputc(0xff, fp);
+	fclose(fp);
+	b = dt_open(f->img, false);
+	assert_error(blk_snapshot_create(b, "x", 0, &err), &err, "overflow");
+	check_model(b, m);
+	assert_int_equal(blk_close(b), 0);
+	int rc = dt_qemu_check(f->img);
+	assert_true(rc == 0 || rc == 3);
+	free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +239,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_qemu_snapshots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_and_resize, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refcount_overflow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overflow_half_way, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("disk_snapshot", tests, NULL, NULL);
 }
