@@ -6,6 +6,7 @@ extern const struct cli_cmd cmd_new_entry, cmd_list_entry, cmd_start_entry, cmd_
 	cmd_pause_entry, cmd_resume_entry, cmd_console_entry, cmd_delete_entry, cmd_clone_entry,
 	cmd_rename_entry;
 extern const struct cli_cmd cmd_run_entry, cmd_tui_entry;
+extern const struct cli_cmd cmd_img_entry;
 
 const struct cli_cmd *const cli_cmds[] = {
 	/* the console */
@@ -24,5 +25,7 @@ const struct cli_cmd *const cli_cmds[] = {
 	&cmd_rename_entry,
 	/* one VM in the foreground */
 	&cmd_run_entry,
+	/* disk images */
+	&cmd_img_entry,
 	NULL,
 };

@@ -246,7 +246,10 @@ static enum status_action write_status(struct virtio_pci *vp, uint8_t v)
 	if ((added & VIRTIO_STATUS_FEATURES_OK) && !features_acceptable(vp))
 		v &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;       /* the driver sees it did not stick */
 	vp->status = (uint8_t)(v | (vp->status & VIRTIO_STATUS_NEEDS_RESET));
-	if ((added & VIRTIO_STATUS_DRIVER_OK) && (vp->status & VIRTIO_STATUS_FEATURES_OK))
+	/* A device that already needs a reset (a queue the driver misplaced)
+	 * is not started: its model may count on every queue being usable. */
+	if ((added & VIRTIO_STATUS_DRIVER_OK) && (vp->status & VIRTIO_STATUS_FEATURES_OK) &&
+	    !(vp->status & VIRTIO_STATUS_NEEDS_RESET))
 		return STATUS_ACTIVATE;
 	return STATUS_NONE;
 }
@@ -408,7 +411,7 @@ static void pci_cfg_access(struct virtio_pci *vp, unsigned c, bool write)
 	unsigned bar = d->config[c + 4];
 	uint32_t off = pci_get32(d->config + c + 8), len = pci_get32(d->config + c + 12);
 	if (bar >= PCI_NUM_BARS || !d->bars[bar].ops || (len != 1 && len != 2 && len != 4) ||
-	    off + len > d->bars[bar].size)
+	    (uint64_t)off + len > d->bars[bar].size)
 		return;
 	if (write)
 		d->bars[bar].ops->write(d->bars[bar].opaque, off, d->config + c + 16, len);
