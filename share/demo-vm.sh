@@ -159,8 +159,8 @@ if vm_exists; then
 else
 	fetch_kernel
 	build_initramfs
-	say "creating VM '$NAME': 2 vCPUs, 256M, NAT with 127.0.0.1:8080 -> guest port 80"
-	"$VMDECK" new "$NAME" --cpus 2 --mem 256M --kernel "$CACHE/vmlinuz" --initrd "$CACHE/initrd.gz" \
+	say "creating VM '$NAME': 2 vCPUs, 256M, a 1G growable data disk, NAT with 127.0.0.1:8080 -> guest port 80"
+	"$VMDECK" new "$NAME" --cpus 2 --mem 256M --disk-size 1G --kernel "$CACHE/vmlinuz" --initrd "$CACHE/initrd.gz" \
 		--cmdline "console=ttyS0" --net "user,hostfwd=tcp:127.0.0.1:8080-:80" >/dev/null
 fi
 case "$(vm_state)" in

@@ -167,6 +167,9 @@ static inline void backend_free(struct backend *b)
 /* Fills a spec with the defaults of a new VM (1 vCPU, 512 MiB, NAT). */
 void be_spec_defaults(struct be_spec *s);
 
+/* Sets ERR's sentence and returns STATUS (BE_EUSER or BE_EFAIL). */
+int be_error(struct error *err, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* A port forward as [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT. */
 bool be_forward_valid(const char *spec);
 

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "disk/blk.h"
 #include "src/backend.h"
 #include "src/size.h"
 #include "src/vmargs.h"
@@ -18,6 +19,7 @@
 #include "src/vmdef.h"
 #include "src/vmlib.h"
 #include "src/vmsock.h"
+#include "src/vmsnap.h"
 #include "src/vmspawn.h"
 #include "src/vmstate.h"
 
@@ -38,39 +40,20 @@ static struct local *L(struct backend *b)
 	return (struct local *)b;
 }
 
-/* error_set that returns the backend's status, for one-line refusals. */
-static int be_status(int status, struct error *err, int errnum, const char *fmt, va_list ap)
-{
-	char msg[sizeof(err->msg)];
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (errnum)
-		error_errno(err, errnum, "%s", msg);
-	else
-		error_set(err, "%s", msg);
-	return status;
-}
-
-#define BE_ERR_FN(fn, status) \
-	__attribute__((format(printf, 2, 3))) static int fn(struct error *err, const char *fmt, ...) \
-	{ \
-		va_list ap; \
-		va_start(ap, fmt); \
-		int r = be_status(status, err, 0, fmt, ap); \
-		va_end(ap); \
-		return r; \
-	}
-BE_ERR_FN(be_user, BE_EUSER)
-BE_ERR_FN(be_fail, BE_EFAIL)
-
+/* error_errno that returns the backend's status. */
 __attribute__((format(printf, 4, 5)))
 static int be_errno(int status, struct error *err, int errnum, const char *fmt, ...)
 {
+	char msg[sizeof(err->msg)];
 	va_list ap;
 	va_start(ap, fmt);
-	int r = be_status(status, err, errnum, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return r;
+	error_errno(err, errnum, "%s", msg);
+	return status;
 }
+#define be_user(err, ...) be_error(err, BE_EUSER, __VA_ARGS__)
+#define be_fail(err, ...) be_error(err, BE_EFAIL, __VA_ARGS__)
 #define be_user_errno(err, errnum, ...) be_errno(BE_EUSER, err, errnum, __VA_ARGS__)
 #define be_fail_errno(err, errnum, ...) be_errno(BE_EFAIL, err, errnum, __VA_ARGS__)
 
@@ -357,8 +340,8 @@ static int spec_check(const struct be_spec *s, struct error *err)
 		return be_user_errno(err, errno, "the kernel '%s' cannot be read", s->kernel);
 	if (s->initrd[0] && access(s->initrd, R_OK) < 0)
 		return be_user_errno(err, errno, "the initrd '%s' cannot be read", s->initrd);
-	if (s->disk_size)
-		return be_user(err, "data disks need the disk layer, which this build of vmdeck does not have yet");
+	if (s->disk_size && s->disk_size < (1ull << 20))
+		return be_user(err, "a data disk needs at least 1M, not %llu bytes", (unsigned long long)s->disk_size);
 	for (unsigned i = 0; i < s->nr_forwards; i++)
 		if (!be_forward_valid(s->forwards[i]))
 			return be_user(err, "'%s' is not a port forward: write [tcp|udp]:[HOSTADDR]:HOSTPORT-"
@@ -394,6 +377,17 @@ static int create(struct backend *b, const struct be_spec *s, struct error *err)
 	for (unsigned i = 0; i < s->nr_forwards && i < VMDEF_MAX_FORWARDS; i++)
 		d.hostfwd[d.nr_hostfwd++] = strdup(s->forwards[i]);
 	r = vmlib_create(&l->lib, s->name, &d, err) < 0 ? BE_EFAIL : 0;
+	if (!r && s->disk_size) {
+		/* The data disk: a growable qcow2 image beside vm.conf. */
+		d.disks[0] = (struct vmdef_disk){ strdup("disk0.qcow2"), strdup("qcow2"), strdup("writeback"), false };
+		d.nr_disks = 1;
+		struct error ignore;
+		r = vmsnap_create_disk(&l->lib, s->name, "disk0.qcow2", s->disk_size, err);
+		if (!r && vmlib_save(&l->lib, s->name, &d, err) < 0)
+			r = BE_EFAIL;
+		if (r)
+			vmlib_delete(&l->lib, s->name, &ignore);     /* no half-made VM */
+	}
 	vmdef_free(&d);
 	return r;
 }
@@ -452,22 +446,33 @@ static int spec(struct backend *b, const char *name, struct be_spec *out, struct
 	return 0;
 }
 
-/* ---- snapshots (qcow2 internal snapshots of the VM's disks) -------------------- */
+/* ---- snapshots (qcow2 internal snapshots of the VM's disks: src/vmsnap.h) ---- */
 
 static int snapshots(struct backend *b, const char *name, struct be_snapshot **list, size_t *n,
 		     struct error *err)
 {
 	*list = NULL;
 	*n = 0;
-	return need_vm(L(b), name, err);
+	int r = need_vm(L(b), name, err);
+	return r ? r : vmsnap_list(&L(b)->lib, name, list, n, err);
 }
 
-static int snapshot_unavailable(struct backend *b, const char *name, const char *snap, struct error *err)
+static int snapshot_take(struct backend *b, const char *name, const char *snap, struct error *err)
 {
 	int r = need_vm(L(b), name, err);
-	if (r)
-		return r;
-	return be_user(err, "snapshots need the disk layer, which this build of vmdeck does not have yet");
+	return r ? r : vmsnap_take(&L(b)->lib, name, snap, err);
+}
+
+static int snapshot_revert(struct backend *b, const char *name, const char *snap, struct error *err)
+{
+	int r = need_vm(L(b), name, err);
+	return r ? r : vmsnap_revert(&L(b)->lib, name, snap, err);
+}
+
+static int snapshot_delete(struct backend *b, const char *name, const char *snap, struct error *err)
+{
+	int r = need_vm(L(b), name, err);
+	return r ? r : vmsnap_delete(&L(b)->lib, name, snap, err);
 }
 
 /* ---- consoles, devices, forwards, balloon ------------------------------------------ */
@@ -501,6 +506,23 @@ static int add_device(struct be_device **list, size_t *n, const char *kind, cons
 	return 0;
 }
 
+/* A disk's virtual size and the host space it takes, for people. */
+static void disk_sizes(struct local *l, const char *name, const char *file, char *vs, char *used, size_t len)
+{
+	char *path = vmargs_resolve(&l->lib, name, file);
+	struct blk_options o = { .read_only = true, .force_share = true, .no_backing = true };
+	struct error err;
+	struct blk *b = path ? blk_open(path, &o, &err) : NULL;
+	struct blk_info info;
+	if (b && blk_get_info(b, &info) == 0) {
+		size_format(info.virtual_size, vs, len);
+		size_format(info.disk_size, used, len);
+	}
+	if (b)
+		blk_close(b);
+	free(path);
+}
+
 static int devices(struct backend *b, const char *name, struct be_device **list, size_t *n, struct error *err)
 {
 	struct local *l = L(b);
@@ -516,9 +538,12 @@ static int devices(struct backend *b, const char *name, struct be_device **list,
 	add_device(list, n, "cpu", "%u vCPU%s", d.cpus, d.cpus == 1 ? "" : "s");
 	add_device(list, n, "memory", "%s%s", size_format(d.mem, mem, sizeof(mem)), d.balloon ? ", balloon" : "");
 	add_device(list, n, "serial", "16550A UART on COM1, a console socket");
-	for (unsigned i = 0; i < d.nr_disks; i++)
-		add_device(list, n, "disk", "disk%u: %s (%s%s)", i, d.disks[i].file, d.disks[i].format,
+	for (unsigned i = 0; i < d.nr_disks; i++) {
+		char vs[16] = "?", used[16] = "?";
+		disk_sizes(l, name, d.disks[i].file, vs, used, sizeof(vs));
+		add_device(list, n, "disk", "%s, %s %s (%s used)%s", d.disks[i].file, vs, d.disks[i].format, used,
 			   d.disks[i].readonly ? ", read-only" : "");
+	}
 	if (d.net_mode && !strcmp(d.net_mode, "user"))
 		add_device(list, n, "network", "virtio-net, NAT 10.0.2.0/24, %u forward%s", d.nr_hostfwd,
 			   d.nr_hostfwd == 1 ? "" : "s");
@@ -644,9 +669,9 @@ static const struct backend_ops local_ops = {
 	.rename = rename_vm,
 	.spec = spec,
 	.snapshots = snapshots,
-	.snapshot_take = snapshot_unavailable,
-	.snapshot_revert = snapshot_unavailable,
-	.snapshot_delete = snapshot_unavailable,
+	.snapshot_take = snapshot_take,
+	.snapshot_revert = snapshot_revert,
+	.snapshot_delete = snapshot_delete,
 	.endpoints = endpoints,
 	.devices = devices,
 	.forwards = forwards,

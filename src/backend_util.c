@@ -1,4 +1,5 @@
 /* Backend-neutral helpers for specs and values shown to users. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,3 +55,14 @@ void be_spec_defaults(struct be_spec *s)
 	snprintf(s->cmdline, sizeof(s->cmdline), "console=ttyS0");
 }
 
+
+int be_error(struct error *err, int status, const char *fmt, ...)
+{
+	if (err) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return status;
+}

@@ -13,12 +13,15 @@ static int exec_new(int argc, char **argv);
 
 const struct cli_cmd cmd_new_entry = {
 	.name = "new",
-	.args = "NAME [--cpus N] [--mem SIZE] [--kernel FILE] [--initrd FILE] [--cmdline STR] "
+	.args = "NAME [--cpus N] [--mem SIZE] [--disk-size SIZE] [--kernel FILE] [--initrd FILE] [--cmdline STR] "
 		"[--net user[,hostfwd=RULE...]|none]",
 	.summary = "define a new VM in the library (started later with `vmdeck start`)",
 	.help = "options:\n"
 		"  --cpus N             vCPUs, 1 to 255 (default 1)\n"
 		"  --mem SIZE           memory, e.g. 512M or 2G; a bare number means MiB (default 512M)\n"
+		"  --disk-size SIZE     a data disk of SIZE (e.g. 8G): a growable qcow2 image,\n"
+		"                       disk0.qcow2 in the VM's directory, that takes host space only\n"
+		"                       as the guest writes (default: no disk)\n"
 		"  --kernel FILE        the kernel to boot (bzImage or PVH ELF)\n"
 		"  --initrd FILE        its initial ramdisk\n"
 		"  --cmdline STR        its command line (default \"console=ttyS0\")\n"
@@ -32,7 +35,7 @@ const struct cli_cmd cmd_new_entry = {
 	.exec = exec_new,
 };
 
-enum { OPT_CPUS = 256, OPT_MEM, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_NET };
+enum { OPT_CPUS = 256, OPT_MEM, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_NET, OPT_DISK_SIZE };
 
 /* An absolute path, so the VM boots whatever the starter's directory. */
 static int set_path(const struct cli_cmd *cmd, char *dst, size_t len, const char *file, const char *what)
@@ -91,6 +94,7 @@ static int exec_new(int argc, char **argv)
 		{ "initrd", required_argument, NULL, OPT_INITRD },
 		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
 		{ "net", required_argument, NULL, OPT_NET },
+		{ "disk-size", required_argument, NULL, OPT_DISK_SIZE },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cli_cmd *cmd = &cmd_new_entry;
@@ -114,6 +118,11 @@ static int exec_new(int argc, char **argv)
 		case OPT_MEM:
 			if (size_parse(optarg, 20, &spec.mem) < 0)
 				r = cli_usage_error(cmd, "--mem takes a size such as 512M or 2G, not '%s'", optarg);
+			break;
+		case OPT_DISK_SIZE:
+			if (size_parse(optarg, 20, &spec.disk_size) < 0 || spec.disk_size < (1ull << 20))
+				r = cli_usage_error(cmd, "--disk-size takes a size of at least 1M such as 8G, not '%s'",
+						    optarg);
 			break;
 		case OPT_KERNEL: r = set_path(cmd, spec.kernel, sizeof(spec.kernel), optarg, "kernel"); break;
 		case OPT_INITRD: r = set_path(cmd, spec.initrd, sizeof(spec.initrd), optarg, "initrd"); break;

@@ -10,7 +10,7 @@
 #include "ui/ui.h"
 #include "ui/ui_actions.h"
 
-enum field { F_NAME, F_CPUS, F_MEM, F_KERNEL, F_INITRD, F_CMDLINE, F_NET, F_FORWARDS, F_NR };
+enum field { F_NAME, F_CPUS, F_MEM, F_DISK, F_KERNEL, F_INITRD, F_CMDLINE, F_NET, F_FORWARDS, F_NR };
 
 static const struct {
 	const char *label, *hint;
@@ -18,6 +18,7 @@ static const struct {
 	[F_NAME] = { "Name", "letters, digits, '.', '-', '_'" },
 	[F_CPUS] = { "vCPUs", "1 to 255" },
 	[F_MEM] = { "Memory", "a size: 512M, 2G" },
+	[F_DISK] = { "Data disk", "a growable qcow2 disk: 8G; empty for none" },
 	[F_KERNEL] = { "Kernel", "a bzImage or PVH ELF file" },
 	[F_INITRD] = { "Initrd", "optional" },
 	[F_CMDLINE] = { "Command line", "the kernel's" },
@@ -93,6 +94,11 @@ static bool validate(struct wizard *w, struct ui_app *app)
 		snprintf(w->why[F_MEM], sizeof(w->why[0]), "a size of at least 16M, such as 512M or 2G");
 		ok = false;
 	}
+	uint64_t disk;
+	if (w->f[F_DISK].buf[0] && (size_parse(w->f[F_DISK].buf, 20, &disk) < 0 || disk < (1ull << 20))) {
+		snprintf(w->why[F_DISK], sizeof(w->why[0]), "a size of at least 1M, such as 8G, or nothing");
+		ok = false;
+	}
 	ok &= check_file(w, F_KERNEL, false);
 	ok &= check_file(w, F_INITRD, true);
 	ok &= check_forwards(w);
@@ -106,6 +112,8 @@ static void create(struct wizard *w, struct ui_app *app)
 	snprintf(s.name, sizeof(s.name), "%.*s", BE_NAME_MAX, w->f[F_NAME].buf);
 	s.cpus = (unsigned)strtoul(w->f[F_CPUS].buf, NULL, 10);
 	size_parse(w->f[F_MEM].buf, 20, &s.mem);
+	if (w->f[F_DISK].buf[0])
+		size_parse(w->f[F_DISK].buf, 20, &s.disk_size);
 	char *k = realpath(w->f[F_KERNEL].buf, NULL), *i = w->f[F_INITRD].buf[0] ? realpath(w->f[F_INITRD].buf, NULL) : NULL;
 	snprintf(s.kernel, sizeof(s.kernel), "%s", k ? k : w->f[F_KERNEL].buf);
 	snprintf(s.initrd, sizeof(s.initrd), "%s", i ? i : w->f[F_INITRD].buf);
@@ -208,6 +216,7 @@ struct ui_view *ui_wizard_new(struct ui_app *app)
 	ui_field_set(&w->f[F_NAME], name);
 	ui_field_set(&w->f[F_CPUS], "1");
 	ui_field_set(&w->f[F_MEM], "512M");
+	ui_field_set(&w->f[F_DISK], "8G");
 	ui_field_set(&w->f[F_CMDLINE], "console=ttyS0");
 	validate(w, app);
 	return &w->v;

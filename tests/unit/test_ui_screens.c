@@ -383,6 +383,14 @@ static void test_wizard_validates_inline(void **state)
 	press(f, '\t', false);                 /* memory */
 	press(f, 0x15, false);
 	type(f, "1G");
+	press(f, '\t', false);                 /* data disk */
+	press(f, 0x15, false);
+	type(f, "lots");
+	s = screen(f);
+	tl_assert_contains(s, "a size of at least 1M, such as 8G, or nothing");
+	free(s);
+	press(f, 0x15, false);
+	type(f, "2G");
 	press(f, '\t', false);                 /* kernel */
 	type(f, "/nonexistent/kernel");
 	s = screen(f);
@@ -406,6 +414,7 @@ static void test_wizard_validates_inline(void **state)
 	assert_string_equal(f->be.created.name, "fresh");
 	assert_int_equal(f->be.created.cpus, 2);
 	assert_int_equal(f->be.created.mem, 1ull << 30);
+	assert_int_equal(f->be.created.disk_size, 2ull << 30);
 	assert_string_equal(f->be.created.kernel, "/dev/null");
 	assert_int_equal(f->be.created.nr_forwards, 1);
 	assert_string_equal(f->be.created.forwards[0], "tcp::8080-:80");
