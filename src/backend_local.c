@@ -265,8 +265,11 @@ static int start(struct backend *b, const char *name, struct error *err)
 		vmstate_get(&l->lib, name, &st);
 	}
 	if (st.state == VM_STATE_CRASHED || st.state == VM_STATE_STOPPED) {
-		error_set(err, "VM '%s' did not start: %s", name, st.reason);
-		return st.exit_code == 2 ? BE_EUSER : BE_EFAIL;
+		/* Status 2: the VMM refused the definition; else the guest ran and ended. */
+		if (st.exit_code == 2)
+			return be_user(err, "VM '%s' did not start: %s", name, st.reason);
+		return be_fail(err, "VM '%s' %s right after it started: %s", name,
+			       st.state == VM_STATE_CRASHED ? "crashed" : "stopped", st.reason);
 	}
 	return 0;
 }

@@ -75,7 +75,7 @@ static void draw(struct ui_view *v, struct ui_app *app)
 
 static void after(struct ui_app *app, const char *what, int r, struct error *err)
 {
-	/* The panel under the dialog reloads when it is active again. */
+	ui_refresh_now(app);            /* the panel reloads with the rest */
 	ui_report(app, what, r, err);
 }
 
@@ -157,6 +157,12 @@ static void activate(struct ui_view *v, struct ui_app *app)
 	load((struct snap *)v, app);
 }
 
+static int data(struct ui_view *v, struct ui_app *app)
+{
+	load((struct snap *)v, app);
+	return UI_REDRAW;
+}
+
 static void destroy(struct ui_view *v)
 {
 	struct snap *s = (struct snap *)v;
@@ -170,6 +176,7 @@ static const struct ui_view_ops snap_ops = {
 	.draw = draw,
 	.key = key,
 	.activate = activate,
+	.data = data,
 	.destroy = destroy,
 };
 

@@ -187,7 +187,7 @@ static void test_wizard_start_console_and_kill(void **state)
 	keys(f, "F7");
 	free(wait_screen(f, "New VM", 2000));
 	/* Name, vCPUs, memory, kernel, initrd, command line, network, forwards, Create. */
-	keys(f, "C-u wiz Tab Tab C-u 64M Tab");
+	keys(f, "C-u wiz Tab Tab C-u 64M Tab C-u 16M Tab");
 	char k[512];
 	snprintf(k, sizeof(k), "'%s' Tab Tab Tab Tab Tab Enter", guest_path("g_irq.elf"));
 	keys(f, k);
@@ -282,7 +282,11 @@ static void test_crash_reason_and_log_in_detail(void **state)
 	open_tui(f, 120, 32, "");
 	free(wait_screen(f, "tf is stopped", 5000));
 	keys(f, "s");
+	/* It crashes at once: start says so in an error pane, the row says why. */
 	char *s = wait_screen(f, "tf crashed: the guest triple-faulted on vCPU 0", 10000);
+	free(s);
+	if (strstr((s = capture(f)), "crashed right after it started"))
+		keys(f, "Escape");
 	free(s);
 	keys(f, "Enter");
 	s = wait_screen(f, "VMM log (the end)", 3000);
@@ -323,6 +327,52 @@ static void test_resize_and_small_terminals(void **state)
 	free(s);
 }
 
+static void test_snapshots_panel(void **state)
+{
+	struct fixture *f = *state;
+	ok(vd("new", "snappy", "--disk-size", "32M", "--kernel", guest_path("g_irq.elf"), NULL));
+	open_tui(f, 120, 30, "");
+	free(wait_screen(f, "snappy is stopped", 5000));
+	keys(f, "t");
+	free(wait_screen(f, "No snapshots yet.", 3000));
+	keys(f, "n");
+	free(wait_screen(f, "Take a snapshot", 2000));
+	keys(f, "C-u first Enter");
+	char *s = wait_screen(f, "first", 3000), line[256];
+	tl_assert_contains(row_of(s, "first", line, sizeof(line)), "disk only");
+	tl_assert_contains(line, "disk0.qcow2");
+	tl_assert_contains(line, "32M");
+	free(s);
+	/* The truth, from QEMU's own tool. */
+	char *img = NULL, *cmd = NULL, *out = NULL;
+	assert_true(asprintf(&img, "%s/vmdeck/vms/snappy/disk0.qcow2", getenv("XDG_DATA_HOME")) > 0);
+	assert_true(asprintf(&cmd, "qemu-img snapshot -l %s", img) > 0);
+	assert_int_equal(tl_run(cmd, &out), 0);
+	tl_assert_contains(out, "first");
+	free(out);
+	/* Revert asks first. */
+	keys(f, "Enter");
+	free(wait_screen(f, "Revert VM 'snappy' to snapshot 'first'?", 2000));
+	keys(f, "y");
+	free(wait_screen(f, "first", 2000));
+	keys(f, "d");
+	free(wait_screen(f, "Delete snapshot 'first' of VM 'snappy'?", 2000));
+	keys(f, "y");
+	free(wait_screen(f, "No snapshots yet.", 3000));
+	assert_int_equal(tl_run(cmd, &out), 0);
+	tl_assert_not_contains(out, "first");
+	free(out);
+	free(cmd);
+	free(img);
+	/* A running VM: taking one is refused in an error pane, the TUI stays. */
+	keys(f, "Escape");
+	keys(f, "s");
+	free(wait_screen(f, "snappy is running", 8000));
+	keys(f, "t n Enter");
+	s = wait_screen(f, "stop it before you take a snapshot", 3000);
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +381,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_killed_vmm_shows_crashed_and_the_tui_stays, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_reason_and_log_in_detail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resize_and_small_terminals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshots_panel, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("console (TUI) in tmux", tests, NULL, NULL);
 }
