@@ -100,7 +100,13 @@ static int base_args(const struct vmlib *lib, const char *name, const struct vmd
 }
 
 /* ---- one block per VMM feature ------------------------------------------------
- * Each returns 0 and adds nothing until its feature is in the VMM. */
+ * Each returns 0 and adds nothing until its feature is in the VMM; then it
+ * is filled in and its bit joins vmargs_features(). */
+
+unsigned vmargs_features(void)
+{
+	return 0;
+}
 
 /* The control socket (--name, --control) and the balloon. */
 static int control_args(const char *name, const struct vmdef *d, struct vmargs *a, struct error *err)
