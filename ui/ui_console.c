@@ -117,8 +117,8 @@ static void draw_status(struct console *c, struct ui_app *app)
 	if (c->tab == TAB_DISPLAY && ui_vnc_connected(&c->vnc)) {
 		struct ui_fb fb;
 		ui_vnc_fb(&c->vnc, &fb);
-		snprintf(info, sizeof(info), "%dx%d %s %.0f fps", fb.w, fb.h, app->truecolor ? "24-bit" : "256-colour",
-			 c->fps);
+		static const char *const depth[] = { "16-colour", "256-colour", "24-bit" };
+		snprintf(info, sizeof(info), "%dx%d %s %.0f fps", fb.w, fb.h, depth[c->render.colors], c->fps);
 	} else if (c->tab == TAB_SERIAL && c->back) {
 		snprintf(info, sizeof(info), "scrolled back %d lines", c->back);
 	}
@@ -447,7 +447,7 @@ struct ui_view *ui_console_new(struct ui_app *app, const char *vm, bool serial_f
 	c->v.ops = &console_ops;
 	c->serial_fd = -1;
 	snprintf(c->name, sizeof(c->name), "%s", vm);
-	ui_render_init(&c->render, app->truecolor);
+	ui_render_init(&c->render, app->truecolor ? UI_COLORS_TRUE : app->colors >= 256 ? UI_COLORS_256 : UI_COLORS_16);
 	if (ui_term_init(&c->term, app->rows > 3 ? app->rows - 2 : 1, app->cols > 0 ? app->cols : 80, SCROLLBACK) < 0) {
 		free(c);
 		return NULL;

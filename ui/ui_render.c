@@ -7,10 +7,20 @@
 
 #define BLACK 0x000000u
 
-void ui_render_init(struct ui_render *r, bool truecolor)
+void ui_render_init(struct ui_render *r, enum ui_colors colors)
 {
 	memset(r, 0, sizeof(*r));
-	r->truecolor = truecolor;
+	r->colors = colors;
+}
+
+/* A colour as the cells keep it in this mode. */
+static uint32_t quantise(const struct ui_render *r, uint32_t rgb)
+{
+	switch (r->colors) {
+	case UI_COLORS_16: return (uint32_t)ui_render_rgb_to_16(rgb);
+	case UI_COLORS_256: return (uint32_t)ui_render_rgb_to_256(rgb);
+	default: return rgb;
+	}
 }
 
 void ui_render_free(struct ui_render *r)
@@ -117,6 +127,23 @@ static int dist2(int r1, int g1, int b1, int r2, int g2, int b2)
 	return (r1 - r2) * (r1 - r2) + (g1 - g2) * (g1 - g2) + (b1 - b2) * (b1 - b2);
 }
 
+int ui_render_rgb_to_16(uint32_t rgb)
+{
+	static const uint32_t ansi[16] = {
+		0x000000, 0xcd0000, 0x00cd00, 0xcdcd00, 0x0000ee, 0xcd00cd, 0x00cdcd, 0xe5e5e5,
+		0x7f7f7f, 0xff0000, 0x00ff00, 0xffff00, 0x5c5cff, 0xff00ff, 0x00ffff, 0xffffff,
+	};
+	int r = rgb >> 16 & 0xff, g = rgb >> 8 & 0xff, b = rgb & 0xff, best = 0, bd = 1 << 30;
+	for (int i = 0; i < 16; i++) {
+		int d = dist2(r, g, b, (int)(ansi[i] >> 16), (int)(ansi[i] >> 8 & 0xff), (int)(ansi[i] & 0xff));
+		if (d < bd) {
+			bd = d;
+			best = i;
+		}
+	}
+	return best;
+}
+
 int ui_render_rgb_to_256(uint32_t rgb)
 {
 	int r = rgb >> 16 & 0xff, g = rgb >> 8 & 0xff, b = rgb & 0xff;
@@ -139,9 +166,9 @@ void ui_render_frame(struct ui_render *r, const struct ui_fb *fb)
 	bool empty = !fb || !fb->pixels || fb->w <= 0 || fb->h <= 0;
 	if (empty) {
 		memset(r->cur, 0, n * sizeof(*r->cur));
-		if (!r->truecolor)
-			for (size_t i = 0; i < n; i++)
-				r->cur[i] = (struct ui_cell){ 16, 16, 0 };
+		uint32_t k = quantise(r, BLACK);
+		for (size_t i = 0; i < n; i++)
+			r->cur[i] = (struct ui_cell){ k, k, 0 };
 		return;
 	}
 	if (fb->w != r->fb_w || fb->h != r->fb_h) {
@@ -149,7 +176,7 @@ void ui_render_frame(struct ui_render *r, const struct ui_fb *fb)
 		r->fb_w = fb->w;
 		r->fb_h = fb->h;
 	}
-	uint32_t black = r->truecolor ? BLACK : 16;
+	uint32_t black = quantise(r, BLACK);
 	for (size_t i = 0; i < n; i++)
 		r->cur[i] = (struct ui_cell){ black, black, 0 };
 	int sh = 2 * r->ph;
@@ -162,9 +189,7 @@ void ui_render_frame(struct ui_render *r, const struct ui_fb *fb)
 				continue;
 			for (int cx = 0; cx < r->pw; cx++) {
 				int x0 = (int)((long)cx * fb->w / r->pw), x1 = (int)((long)(cx + 1) * fb->w / r->pw);
-				uint32_t c = average(fb, x0, x1, y0, y1);
-				if (!r->truecolor)
-					c = (uint32_t)ui_render_rgb_to_256(c);
+				uint32_t c = quantise(r, average(fb, x0, x1, y0, y1));
 				if (half == 0)
 					row[cx].top = c;
 				else
@@ -186,7 +211,7 @@ bool ui_render_text(struct ui_render *r, const struct ui_textscreen *ts)
 {
 	if (ts->cols > r->cols || ts->rows > r->rows)
 		return false;
-	uint32_t black = r->truecolor ? BLACK : 16;
+	uint32_t black = quantise(r, BLACK);
 	size_t n = (size_t)r->cols * (size_t)r->rows;
 	for (size_t i = 0; i < n; i++)
 		r->cur[i] = (struct ui_cell){ black, black, 0 };
@@ -194,8 +219,7 @@ bool ui_render_text(struct ui_render *r, const struct ui_textscreen *ts)
 	for (int y = 0; y < ts->rows; y++) {
 		for (int x = 0; x < ts->cols; x++) {
 			const struct ui_textcell *t = &ts->cells[y * ts->cols + x];
-			uint32_t fg = r->truecolor ? t->fg : (uint32_t)ui_render_rgb_to_256(t->fg);
-			uint32_t bg = r->truecolor ? t->bg : (uint32_t)ui_render_rgb_to_256(t->bg);
+			uint32_t fg = quantise(r, t->fg), bg = quantise(r, t->bg);
 			r->cur[(size_t)(oy + y) * (size_t)r->cols + (size_t)(ox + x)] =
 				(struct ui_cell){ fg, bg, t->ch ? t->ch : ' ' };
 		}
@@ -211,7 +235,7 @@ bool ui_render_text(struct ui_render *r, const struct ui_textscreen *ts)
 struct emitter {
 	char *out;
 	size_t cap, len;
-	bool truecolor;
+	enum ui_colors colors;
 	uint32_t fg, bg;
 	bool have_fg, have_bg;
 	int cy, cx;               /* where the terminal cursor is; -1: unknown */
@@ -228,11 +252,15 @@ static void emit_str(struct emitter *e, const char *s, size_t n)
 	e->len += n;
 }
 
-static size_t sgr_color(char *buf, bool truecolor, int which, uint32_t c)
+static size_t sgr_color(char *buf, enum ui_colors colors, int which, uint32_t c)
 {
-	if (truecolor)
+	if (colors == UI_COLORS_TRUE)
 		return (size_t)sprintf(buf, "%d;2;%u;%u;%u", which, c >> 16 & 0xff, c >> 8 & 0xff, c & 0xff);
-	return (size_t)sprintf(buf, "%d;5;%u", which, c & 0xff);
+	if (colors == UI_COLORS_256)
+		return (size_t)sprintf(buf, "%d;5;%u", which, c & 0xff);
+	/* 30-37 / 40-47, and the bright ones 90-97 / 100-107. */
+	int base = which == 38 ? (c < 8 ? 30 : 90) : (c < 8 ? 40 : 100);
+	return (size_t)sprintf(buf, "%u", (unsigned)base + (c & 7));
 }
 
 static size_t utf8_encode(uint32_t c, char *out)
@@ -270,11 +298,11 @@ static bool emit_cell(struct emitter *e, int y, int x, struct ui_cell c)
 		buf[n++] = '\033';
 		buf[n++] = '[';
 		if (need_fg)
-			n += sgr_color(buf + n, e->truecolor, 38, c.top);
+			n += sgr_color(buf + n, e->colors, 38, c.top);
 		if (need_fg && need_bg)
 			buf[n++] = ';';
 		if (need_bg)
-			n += sgr_color(buf + n, e->truecolor, 48, c.bottom);
+			n += sgr_color(buf + n, e->colors, 48, c.bottom);
 		buf[n++] = 'm';
 	}
 	char text[4];
@@ -303,7 +331,7 @@ static bool emit_cell(struct emitter *e, int y, int x, struct ui_cell c)
 
 size_t ui_render_emit(struct ui_render *r, int y, int x, char *out, size_t cap)
 {
-	struct emitter e = { .out = out, .cap = cap, .truecolor = r->truecolor, .cy = -1, .cx = -1 };
+	struct emitter e = { .out = out, .cap = cap, .colors = r->colors, .cy = -1, .cx = -1 };
 	bool full = true;
 	for (int cy = 0; cy < r->rows && full; cy++) {
 		for (int cx = 0; cx < r->cols; cx++) {

@@ -7,7 +7,8 @@
  *
  * The renderer keeps the cells it last emitted and writes escape
  * sequences only for cells that changed: 24-bit SGR (38;2 / 48;2) on
- * truecolor terminals, else the xterm 256-colour palette.  It touches no
+ * truecolor terminals, the xterm 256-colour palette on others, the 16
+ * ANSI colours on the oldest.  It touches no
  * terminal itself: the caller writes the bytes (between ncurses updates)
  * wherever the area is on the screen. */
 #ifndef VMDECK_UI_RENDER_H
@@ -28,14 +29,16 @@ struct ui_fb {
 };
 
 struct ui_cell {
-	uint32_t top, bottom;      /* 0xRRGGBB, or palette indexes in 256-colour mode */
+	uint32_t top, bottom;      /* 0xRRGGBB, or palette indexes (256 or 16 colours) */
 	uint32_t ch;               /* 0: two pixels; else a character, top its
 				    * colour and bottom its background */
 };
 
+enum ui_colors { UI_COLORS_16, UI_COLORS_256, UI_COLORS_TRUE };
+
 struct ui_render {
 	int cols, rows;            /* the area, in cells */
-	bool truecolor;
+	enum ui_colors colors;
 	/* The picture inside the area: ox, oy offsets and pw x ph cells. */
 	int ox, oy, pw, ph;
 	int fb_w, fb_h;            /* the source size the fit was made for */
@@ -44,7 +47,7 @@ struct ui_render {
 	uint64_t frames, cells_written, bytes_written;
 };
 
-void ui_render_init(struct ui_render *r, bool truecolor);
+void ui_render_init(struct ui_render *r, enum ui_colors colors);
 void ui_render_free(struct ui_render *r);
 /* Sets the area; everything is written again on the next emit. */
 int ui_render_resize(struct ui_render *r, int cols, int rows);
@@ -75,5 +78,7 @@ size_t ui_render_emit_bound(const struct ui_render *r);
 
 /* The xterm 256-colour palette index nearest to RGB (cube or grey ramp). */
 int ui_render_rgb_to_256(uint32_t rgb);
+/* The nearest of the 16 ANSI colours (xterm's values), 0-15. */
+int ui_render_rgb_to_16(uint32_t rgb);
 
 #endif

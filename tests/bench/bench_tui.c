@@ -72,7 +72,7 @@ static void bench_renderer(const char *what, int w, int h, bool truecolor, void 
 	struct frame f = { calloc((size_t)w * h, 4), w, h };
 	struct ui_fb fb = { (const uint8_t *)f.px, w, h, (size_t)w * 4, 0, 8, 16 };
 	struct ui_render r;
-	ui_render_init(&r, truecolor);
+	ui_render_init(&r, truecolor ? UI_COLORS_TRUE : UI_COLORS_256);
 	ui_render_resize(&r, 160, 46);        /* the console pane of a 160x48 terminal */
 	size_t cap = ui_render_emit_bound(&r);
 	char *out = malloc(cap);

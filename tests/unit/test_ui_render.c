@@ -94,7 +94,7 @@ static void test_halves_become_cells(void **state)
 	img_rows(&m, 2, 3, WHITE);
 	img_rows(&m, 3, 4, BLACK);
 	struct ui_render r;
-	ui_render_init(&r, true);
+	ui_render_init(&r, UI_COLORS_TRUE);
 	assert_int_equal(ui_render_resize(&r, 4, 2), 0);
 	ui_render_frame(&r, &m.fb);
 	assert_int_equal(r.pw, 4);
@@ -122,7 +122,7 @@ static void test_only_changed_cells_are_written(void **state)
 	struct img m;
 	img_new(&m, 8, 8, BLUE);
 	struct ui_render r;
-	ui_render_init(&r, true);
+	ui_render_init(&r, UI_COLORS_TRUE);
 	ui_render_resize(&r, 8, 4);
 	ui_render_frame(&r, &m.fb);
 	char *out = emit(&r, 0, 0);
@@ -159,7 +159,7 @@ static void test_samples_average_what_they_cover(void **state)
 	img_set(&m, 1, 2, WHITE);
 	img_set(&m, 0, 3, WHITE);
 	struct ui_render r;
-	ui_render_init(&r, true);
+	ui_render_init(&r, UI_COLORS_TRUE);
 	ui_render_resize(&r, 1, 1);
 	ui_render_frame(&r, &m.fb);
 	assert_int_equal(at(&r, 0, 0).top, 0x404040);    /* 255 / 4, rounded */
@@ -173,7 +173,7 @@ static void test_letterbox_is_black_and_resize_rewrites(void **state)
 	struct img m;
 	img_new(&m, 2, 2, WHITE);
 	struct ui_render r;
-	ui_render_init(&r, true);
+	ui_render_init(&r, UI_COLORS_TRUE);
 	ui_render_resize(&r, 4, 1);            /* a square picture in a 4x1 area */
 	ui_render_frame(&r, &m.fb);
 	assert_int_equal(r.pw, 2);
@@ -213,11 +213,34 @@ static void test_256_colour_palette(void **state)
 	img_new(&m, 2, 2, RED);
 	img_rows(&m, 1, 2, BLUE);
 	struct ui_render r;
-	ui_render_init(&r, false);
+	ui_render_init(&r, UI_COLORS_256);
 	ui_render_resize(&r, 2, 1);
 	ui_render_frame(&r, &m.fb);
 	char *out = emit(&r, 0, 0);
 	assert_string_equal(out, "\033[1;1H\033[38;5;196;48;5;21m▀▀\033[0m");
+	free(out);
+	ui_render_free(&r);
+	free(m.px);
+}
+
+static void test_16_colour_fallback(void **state)
+{
+	assert_int_equal(ui_render_rgb_to_16(0x000000), 0);
+	assert_int_equal(ui_render_rgb_to_16(0xff0000), 9);
+	assert_int_equal(ui_render_rgb_to_16(0xaa0000), 1);
+	assert_int_equal(ui_render_rgb_to_16(0x0000ff), 4);
+	assert_int_equal(ui_render_rgb_to_16(0xffffff), 15);
+	assert_int_equal(ui_render_rgb_to_16(0x808080), 8);
+	struct img m;
+	img_new(&m, 2, 2, RED);
+	img_rows(&m, 1, 2, BLUE);
+	struct ui_render r;
+	ui_render_init(&r, UI_COLORS_16);
+	ui_render_resize(&r, 3, 1);
+	ui_render_frame(&r, &m.fb);
+	char *out = emit(&r, 0, 0);
+	/* Bright red over blue in plain SGR codes, then the black margin. */
+	assert_string_equal(out, "\033[1;1H\033[91;44m▀▀\033[40m \033[0m");
 	free(out);
 	ui_render_free(&r);
 	free(m.px);
@@ -228,7 +251,7 @@ static void test_small_buffers_finish_next_time(void **state)
 	struct img m;
 	img_new(&m, 40, 40, WHITE);
 	struct ui_render r;
-	ui_render_init(&r, true);
+	ui_render_init(&r, UI_COLORS_TRUE);
 	ui_render_resize(&r, 40, 20);
 	ui_render_frame(&r, &m.fb);
 	char small[200];
@@ -254,6 +277,7 @@ int main(void)
 		cmocka_unit_test(test_samples_average_what_they_cover),
 		cmocka_unit_test(test_letterbox_is_black_and_resize_rewrites),
 		cmocka_unit_test(test_256_colour_palette),
+		cmocka_unit_test(test_16_colour_fallback),
 		cmocka_unit_test(test_small_buffers_finish_next_time),
 	};
 	return cmocka_run_group_tests_name("framebuffer renderer", tests, NULL, NULL);

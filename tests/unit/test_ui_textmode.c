@@ -86,7 +86,7 @@ static void test_text_screen_is_read_back(void **state)
 	assert_int_equal(ts.cells[24 * 80 + 26].ch, ' ');
 	/* The renderer writes characters, centred in a bigger area. */
 	struct ui_render r;
-	ui_render_init(&r, true);
+	ui_render_init(&r, UI_COLORS_TRUE);
 	ui_render_resize(&r, 82, 25);
 	assert_true(ui_render_text(&r, &ts));
 	size_t cap = ui_render_emit_bound(&r);
