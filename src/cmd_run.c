@@ -23,6 +23,9 @@ static const char run_help[] =
 	"                       a socket (mode 0600) takes several consoles, each of which sees\n"
 	"                       the last 64 KiB of output first\n"
 	"  --no-reboot          exit when the guest reboots instead of booting again\n"
+	"  --disk SPEC          a virtio disk: FILE[,format=qcow2|raw][,readonly=on]\n"
+	"                       [,cache=writeback|none|unsafe]; repeatable (up to 8), the\n"
+	"                       guest sees /dev/vda, /dev/vdb, ... in this order\n"
 	"\n"
 	"With --serial stdio on a terminal, the terminal is in raw mode and Ctrl-A is the\n"
 	"escape key: Ctrl-A x stops the VM, Ctrl-A h lists the other keys.\n"
@@ -37,13 +40,13 @@ static int exec_run(int argc, char **argv);
 const struct cli_cmd cmd_run_entry = {
 	.name = "run",
 	.args = "--kernel FILE [--initrd FILE] [--cmdline STR] [--mem SIZE] [--cpus N] "
-		"[--serial stdio|file:PATH|socket:PATH|none] [--no-reboot]",
+		"[--serial stdio|file:PATH|socket:PATH|none] [--no-reboot] [--disk SPEC]...",
 	.summary = "boot a kernel in a VM in the foreground, serial console on stdio",
 	.help = run_help,
 	.exec = exec_run,
 };
 
-enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_SERIAL, OPT_NO_REBOOT };
+enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_SERIAL, OPT_NO_REBOOT, OPT_DISK };
 
 static int parse_cpus(const char *s, unsigned *out)
 {
@@ -66,6 +69,7 @@ static int exec_run(int argc, char **argv)
 		{ "cpus", required_argument, NULL, OPT_CPUS },
 		{ "serial", required_argument, NULL, OPT_SERIAL },
 		{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
+		{ "disk", required_argument, NULL, OPT_DISK },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cli_cmd *cmd = &cmd_run_entry;
@@ -97,6 +101,11 @@ static int exec_run(int argc, char **argv)
 				return cli_usage_error(cmd, "%s", err.msg);
 			break;
 		case OPT_NO_REBOOT: cfg.no_reboot = true; break;
+		case OPT_DISK:
+			if (cfg.nr_disks == VM_MAX_DISKS)
+				return cli_usage_error(cmd, "--disk can be given at most %d times", VM_MAX_DISKS);
+			cfg.disks[cfg.nr_disks++] = optarg;
+			break;
 		case ':':
 			return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
 		default:
