@@ -24,6 +24,9 @@ static const char run_help[] =
 	"                       a socket (mode 0600) takes several consoles, each of which sees\n"
 	"                       the last 64 KiB of output first\n"
 	"  --no-reboot          exit when the guest reboots instead of booting again\n"
+	"  --disk SPEC          a virtio disk: FILE[,format=qcow2|raw][,readonly=on]\n"
+	"                       [,cache=writeback|none|unsafe]; repeatable (up to 8), the\n"
+	"                       guest sees /dev/vda, /dev/vdb, ... in this order\n"
 	"  --pidfile PATH       create PATH (mode 0600), write the VMM's pid into it and hold an\n"
 	"                       exclusive flock on it while the VMM lives; when another VMM\n"
 	"                       holds it, refuse to start (exit status 2)\n"
@@ -41,13 +44,13 @@ static int exec_run(int argc, char **argv);
 const struct cli_cmd cmd_run_entry = {
 	.name = "run",
 	.args = "--kernel FILE [--initrd FILE] [--cmdline STR] [--mem SIZE] [--cpus N] "
-		"[--serial stdio|file:PATH|socket:PATH|none] [--no-reboot] [--pidfile PATH]",
+		"[--serial stdio|file:PATH|socket:PATH|none] [--no-reboot] [--disk SPEC]... [--pidfile PATH]",
 	.summary = "boot a kernel in a VM in the foreground, serial console on stdio",
 	.help = run_help,
 	.exec = exec_run,
 };
 
-enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_SERIAL, OPT_NO_REBOOT,
+enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_SERIAL, OPT_NO_REBOOT, OPT_DISK,
        OPT_PIDFILE };
 
 static int parse_cpus(const char *s, unsigned *out)
@@ -71,6 +74,7 @@ static int exec_run(int argc, char **argv)
 		{ "cpus", required_argument, NULL, OPT_CPUS },
 		{ "serial", required_argument, NULL, OPT_SERIAL },
 		{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
+		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -104,6 +108,11 @@ static int exec_run(int argc, char **argv)
 				return cli_usage_error(cmd, "%s", err.msg);
 			break;
 		case OPT_NO_REBOOT: cfg.no_reboot = true; break;
+		case OPT_DISK:
+			if (cfg.nr_disks == VM_MAX_DISKS)
+				return cli_usage_error(cmd, "--disk can be given at most %d times", VM_MAX_DISKS);
+			cfg.disks[cfg.nr_disks++] = optarg;
+			break;
 		case OPT_PIDFILE: pidfile = optarg; break;
 		case ':':
 			return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);

@@ -105,7 +105,7 @@ static int base_args(const struct vmlib *lib, const char *name, const struct vmd
 
 unsigned vmargs_features(void)
 {
-	return 0;
+	return VMARGS_DISKS;
 }
 
 /* The control socket (--name, --control) and the balloon. */
@@ -126,10 +126,43 @@ static int net_args(const char *name, const struct vmdef *d, struct vmargs *a, s
 	return 0;
 }
 
-/* Disk images (--disk FILE,format=...,cache=...,readonly=on). */
+/* Appends S to BUF doubling commas: --disk reads ",," as a literal comma. */
+static void append_escaped(char *buf, size_t len, const char *s)
+{
+	size_t n = strlen(buf);
+	for (; *s && n + 2 < len; s++) {
+		buf[n++] = *s;
+		if (*s == ',')
+			buf[n++] = ',';
+	}
+	buf[n] = '\0';
+}
+
+/* Disk images (--disk FILE,format=...,cache=...,readonly=on), in order:
+ * the guest sees [disk0] as /dev/vda. */
 static int disk_args(const struct vmlib *lib, const char *name, const struct vmdef *d, struct vmargs *a,
 		     struct error *err)
 {
+	for (unsigned i = 0; i < d->nr_disks; i++) {
+		const struct vmdef_disk *k = &d->disks[i];
+		char *path = vmargs_resolve(lib, name, k->file);
+		if (!path)
+			return error_set(err, "out of memory");
+		if (access(path, R_OK) < 0) {
+			int e = errno;
+			error_errno(err, e, "the disk '%s' of VM '%s' cannot be read", path, name);
+			free(path);
+			return -1;
+		}
+		char spec[4400] = "";
+		append_escaped(spec, sizeof(spec), path);
+		free(path);
+		size_t n = strlen(spec);
+		snprintf(spec + n, sizeof(spec) - n, ",format=%s,cache=%s%s", k->format ? k->format : "qcow2",
+			 k->cache ? k->cache : "writeback", k->readonly ? ",readonly=on" : "");
+		if (add2(a, "--disk", spec) < 0)
+			return error_set(err, "out of memory");
+	}
 	return 0;
 }
 

@@ -6,7 +6,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <ctype.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,48 +67,11 @@ static void must_contain(const char *opt, void *doc)
 	}
 }
 
-/* Sections written as share/vmdeck-NAME.1.part wait there until they are
- * merged into share/vmdeck.1; until then they count as part of the page. */
-static char *pending_part(const char *name)
-{
-	char path[128];
-	snprintf(path, sizeof(path), "share/vmdeck-%s.1.part", name);
-	char *part = slurp(path);
-	return part ? unescape_troff(part) : NULL;
-}
-
-static char *man_page_with_parts(void)
+static void test_man_page_covers_every_command_and_option(void **state)
 {
 	char *man = slurp("share/vmdeck.1");
 	assert_non_null(man);
 	unescape_troff(man);
-	for (const struct cli_cmd *const *c = cli_cmds; *c; c++) {
-		char *part = pending_part((*c)->name);
-		if (!part)
-			continue;
-		size_t n = strlen(man), m = strlen(part);
-		man = realloc(man, n + m + 1);
-		memcpy(man + n, part, m + 1);
-		free(part);
-	}
-	return man;
-}
-
-/* A command whose section is still a pending part is not in the main page. */
-static bool pending_merge(const char *name)
-{
-	char *man = slurp("share/vmdeck.1"), *part = pending_part(name);
-	char title[64];
-	snprintf(title, sizeof(title), "vmdeck %s", name);
-	bool pending = part && man && !strstr(unescape_troff(man), title);
-	free(man);
-	free(part);
-	return pending;
-}
-
-static void test_man_page_covers_every_command_and_option(void **state)
-{
-	char *man = man_page_with_parts();
 	for (const struct cli_cmd *const *c = cli_cmds; *c; c++) {
 		char title[64];
 		snprintf(title, sizeof(title), "vmdeck %s", (*c)->name);
@@ -129,11 +91,6 @@ static void test_readme_gives_the_two_setup_commands(void **state)
 	for (const struct cli_cmd *const *c = cli_cmds; *c; c++) {
 		char title[64];
 		snprintf(title, sizeof(title), "vmdeck %s", (*c)->name);
-		if (pending_merge((*c)->name)) {
-			printf("note: %s is documented in share/vmdeck-%s.1.part, not merged yet; "
-			       "the README check waits for the merge\n", title, (*c)->name);
-			continue;
-		}
 		must_contain(title, readme);
 	}
 	free(readme);

@@ -308,6 +308,25 @@ static void test_vmm_command_line(void **state)
 	assert_string_equal(line, want);
 	assert_null(a.argv[a.n]);
 	vmargs_free(&a);
+	/* Disks in order, their paths resolved, commas doubled for --disk. */
+	char *dk = vmlib_path(&f->lib, "t", "da,ta.qcow2");
+	tl_write_file(dk, "x", 1);
+	d.disks[0] = (struct vmdef_disk){ strdup("da,ta.qcow2"), strdup("qcow2"), strdup("none"), false };
+	d.disks[1] = (struct vmdef_disk){ strdup("/etc/hostname"), strdup("raw"), strdup("writeback"), true };
+	d.nr_disks = 2;
+	assert_int_equal(vmargs_build(&f->lib, "t", &d, "/usr/bin/vmdeck", &a, &err), 0);
+	assert_string_equal(a.argv[a.n - 4], "--disk");
+	char *want_disk = NULL;
+	assert_true(asprintf(&want_disk, "%s/vmdeck/vms/t/da,,ta.qcow2,format=qcow2,cache=none", getenv("XDG_DATA_HOME")) > 0);
+	assert_string_equal(a.argv[a.n - 3], want_disk);
+	assert_string_equal(a.argv[a.n - 1], "/etc/hostname,format=raw,cache=writeback,readonly=on");
+	free(want_disk);
+	vmargs_free(&a);
+	/* A disk that is gone is a sentence, not a VMM failing later. */
+	unlink(dk);
+	assert_int_equal(vmargs_build(&f->lib, "t", &d, "/usr/bin/vmdeck", &a, &err), -1);
+	tl_assert_contains(err.msg, "da,ta.qcow2' of VM 't' cannot be read");
+	free(dk);
 	free(k);
 	vmdef_free(&d);
 }
