@@ -158,4 +158,9 @@ void guest_main(void)
 	report("interrupts", (int)irqs > 0);
 	if (parse("hostile", 0))
 		hostile();
+	/* bench=N: N sequential 64 KiB reads, each waiting for its interrupt
+	 * (the host times the run). */
+	for (unsigned i = 0, n = parse("bench", 0); i < n; i++)
+		if (request(T_IN, (uint64_t)(i % 64) * 128, check, sizeof(check), true) != 0)
+			report("bench read failed at", (int)i);
 }
