@@ -75,6 +75,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct uart_backend se
 	vm->wake_fd = -1;
 	vm->kvm.fd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
+	pthread_mutex_init(&vm->memslot_lock, NULL);
 	pthread_cond_init(&vm->cond, NULL);
 	if (cfg->cpus == 0)
 		return error_set(err, "--cpus must be at least 1");
@@ -226,6 +227,7 @@ void vm_destroy(struct vm *vm)
 	vm->wake_fd = -1;
 	kvm_close(&vm->kvm);
 	pthread_mutex_destroy(&vm->lock);
+	pthread_mutex_destroy(&vm->memslot_lock);
 	pthread_cond_destroy(&vm->cond);
 	vm->created = false;
 }

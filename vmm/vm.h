@@ -77,6 +77,18 @@ struct ram_mapping {
 	uint64_t size;
 };
 
+/* Device memory that is a KVM memslot of its own (a framebuffer BAR): the
+ * guest reads and writes it without exits and moves it with the BAR. */
+#define VM_MAX_MEMSLOTS 4
+#define VM_MEMSLOT_BASE 16                /* KVM slot ids; RAM uses the ones below */
+struct vm_memslot {
+	uint8_t *hva;
+	uint64_t size;
+	uint64_t gpa;                     /* 0: not mapped */
+	bool log_dirty;
+	bool registered;                  /* with the current KVM VM */
+};
+
 struct vm {
 	bool created, devices_ready;
 	struct vm_config cfg;
@@ -86,6 +98,9 @@ struct vm {
 	struct guest_mem mem;
 	struct bus pio, mmio;
 	struct vcpu *vcpus;
+	pthread_mutex_t memslot_lock;
+	struct vm_memslot memslots[VM_MAX_MEMSLOTS];
+	unsigned nr_memslots;
 
 	struct uart com1;
 	struct rtc rtc;
@@ -151,6 +166,15 @@ int vm_memory_map(struct vm *vm, struct error *err);
 int vm_memory_register(struct vm *vm, struct error *err);
 void vm_memory_clear(struct vm *vm);
 void vm_memory_unmap(struct vm *vm);
+/* Extra memslots (device memory at HVA, SIZE bytes, page aligned); returns
+ * the id or -1.  They are registered with every new KVM VM (each boot). */
+int vm_memslot_add(struct vm *vm, void *hva, uint64_t size, bool log_dirty, struct error *err);
+/* Maps slot ID at GPA (0: unmaps it), now and on later boots. */
+int vm_memslot_move(struct vm *vm, unsigned id, uint64_t gpa);
+/* KVM_GET_DIRTY_LOG: one bit per page into BITMAP (size/4096 bits, long
+ * aligned); the log restarts.  Returns -1 when KVM cannot say (no VM, slot
+ * unmapped): the caller must treat every page as dirty. */
+int vm_memslot_dirty_log(struct vm *vm, unsigned id, unsigned long *bitmap);
 /* vm_devices.c */
 void vm_devices_init(struct vm *vm, struct uart_backend serial);
 void vm_devices_reset(struct vm *vm);
