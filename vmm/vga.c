@@ -214,6 +214,7 @@ void vga_destroy(struct vga *v)
 	free(v->surface.pixels);
 	free(v->shadow);
 	free(v->dirty_bitmap);
+	dirty_free(&v->dirty);
 	pthread_mutex_destroy(&v->lock);
 	memset(v, 0, sizeof(*v));
 }

@@ -101,6 +101,7 @@ struct vga {
 
 	/* Renderer state (main loop only). */
 	struct display_surface surface;
+	struct dirty_rects dirty;           /* changed since a consumer took them */
 	uint8_t *shadow;                    /* text mode: what is on the surface now */
 	unsigned shadow_cells;
 	uint64_t refreshes, refresh_ns;
@@ -125,9 +126,11 @@ struct vga_fb_info {
 void vga_fb_info(struct vga *v, struct vga_fb_info *out);
 
 /* Renders what changed since the last call into v->surface and adds the
- * changed areas to DIRTY.  Returns true if the surface was reallocated
- * (new size or first frame): everything is then dirty. */
-bool vga_refresh(struct vga *v, struct dirty_rects *dirty, uint64_t now_ms);
+ * changed areas to v->dirty, where a consumer takes them (dirty_take).
+ * Returns true if the surface was reallocated (new size or first frame):
+ * everything is then dirty.  NOW_MS (monotonic) times the blinking. */
+bool vga_refresh(struct vga *v, uint64_t now_ms);
+uint64_t vga_now_ms(void);
 
 /* Bus handlers: ports 0x3C0-0x3DF, 0x1CE-0x1CF, the legacy window, BAR 2. */
 extern const struct bus_ops vga_port_ops;

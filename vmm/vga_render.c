@@ -20,6 +20,11 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t vga_now_ms(void)
+{
+	return now_ns() / 1000000;
+}
+
 uint32_t vga_dac_color(const struct vga_snapshot *s, unsigned i)
 {
 	const uint8_t *p = &s->r.palette[(i & 0xff) * 3];
@@ -235,8 +240,9 @@ static void take_snapshot(struct vga *v, struct vga_snapshot *s)
 	pthread_mutex_unlock(&v->lock);
 }
 
-bool vga_refresh(struct vga *v, struct dirty_rects *dirty, uint64_t now_ms)
+bool vga_refresh(struct vga *v, uint64_t now_ms)
 {
+	struct dirty_rects *dirty = &v->dirty;
 	uint64_t t0 = now_ns();
 	if (!v->dirty_bitmap)
 		v->dirty_bitmap = calloc(PAGES / LONG_BITS, sizeof(unsigned long));
