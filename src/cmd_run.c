@@ -6,7 +6,9 @@
 
 #include "src/cli.h"
 #include "src/size.h"
+#include "vmm/keymap.h"
 #include "vmm/vmm_run.h"
+#include "vmm/vnc.h"
 
 #define DEFAULT_MEM     (512ull << 20)
 #define DEFAULT_CMDLINE "console=ttyS0"
@@ -20,6 +22,14 @@ static const char run_help[] =
 	"  --cpus N             number of vCPUs (default: 1)\n"
 	"  --serial MODE        where COM1 goes: stdio (default), file:PATH or none\n"
 	"  --no-reboot          exit when the guest reboots instead of booting again\n"
+	"  --name NAME          the VM's name, used for its sockets (default: vm)\n"
+	"  --display MODE       vga (default): a VGA with Bochs VBE and a virtio tablet;\n"
+	"                       vga,tablet=off: without the tablet; none: no display\n"
+	"  --vnc WHERE          the display's VNC server: unix (default, the socket\n"
+	"                       $XDG_RUNTIME_DIR/vmdeck/NAME.vnc), unix:PATH, tcp:PORT\n"
+	"                       (127.0.0.1), tcp:ADDR:PORT or none; add ,password=FILE\n"
+	"                       for VNC authentication\n"
+	"  --keymap LAYOUT      the guest's keyboard layout for VNC keys: us (default), de, fr\n"
 	"\n"
 	"With --serial stdio on a terminal, the terminal is in raw mode and Ctrl-A is the\n"
 	"escape key: Ctrl-A x stops the VM, Ctrl-A h lists the other keys.\n"
@@ -34,13 +44,36 @@ static int exec_run(int argc, char **argv);
 const struct cli_cmd cmd_run_entry = {
 	.name = "run",
 	.args = "--kernel FILE [--initrd FILE] [--cmdline STR] [--mem SIZE] [--cpus N] "
-		"[--serial stdio|file:PATH|none] [--no-reboot]",
+		"[--serial stdio|file:PATH|none] [--no-reboot] [--name NAME] [--display vga|none] "
+		"[--vnc unix|unix:PATH|tcp:[ADDR:]PORT|none] [--keymap us|de|fr]",
 	.summary = "boot a kernel in a VM in the foreground, serial console on stdio",
 	.help = run_help,
 	.exec = exec_run,
 };
 
-enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_SERIAL, OPT_NO_REBOOT };
+enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_SERIAL, OPT_NO_REBOOT,
+       OPT_NAME, OPT_DISPLAY, OPT_VNC, OPT_KEYMAP };
+
+/* Names become socket file names: no slashes, no hidden files. */
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64 || s[0] == '.' || s[0] == '-')
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+/* Display options are checked here so that mistakes exit with status 2. */
+static int check_display(const struct cli_cmd *cmd, const struct vm_config *cfg)
+{
+	struct error err;
+	struct vnc_config vnc;
+	if (cfg->keymap && !keymap_find(cfg->keymap))
+		return cli_usage_error(cmd, "--keymap takes %s, not '%s'", keymap_names(), cfg->keymap);
+	if (cfg->vnc && vnc_parse(cfg->vnc, cfg->name, &vnc, &err) < 0)
+		return cli_usage_error(cmd, "%s", err.msg);
+	return 0;
+}
 
 static int parse_cpus(const char *s, unsigned *out)
 {
@@ -63,6 +96,10 @@ static int exec_run(int argc, char **argv)
 		{ "cpus", required_argument, NULL, OPT_CPUS },
 		{ "serial", required_argument, NULL, OPT_SERIAL },
 		{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "display", required_argument, NULL, OPT_DISPLAY },
+		{ "vnc", required_argument, NULL, OPT_VNC },
+		{ "keymap", required_argument, NULL, OPT_KEYMAP },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cli_cmd *cmd = &cmd_run_entry;
@@ -92,6 +129,15 @@ static int exec_run(int argc, char **argv)
 				return cli_usage_error(cmd, "%s", err.msg);
 			break;
 		case OPT_NO_REBOOT: cfg.no_reboot = true; break;
+		case OPT_NAME:
+			if (!valid_name(optarg))
+				return cli_usage_error(cmd, "--name takes up to 64 letters, digits, '.', '_' or '-' "
+						       "(not first), not '%s'", optarg);
+			cfg.name = optarg;
+			break;
+		case OPT_DISPLAY: cfg.display = optarg; break;
+		case OPT_VNC: cfg.vnc = optarg; break;
+		case OPT_KEYMAP: cfg.keymap = optarg; break;
 		case ':':
 			return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
 		default:
@@ -103,5 +149,7 @@ static int exec_run(int argc, char **argv)
 		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 	if (!cfg.kernel)
 		return cli_usage_error(cmd, "--kernel FILE is required");
+	if (check_display(cmd, &cfg) != 0)
+		return EXIT_USAGE;
 	return vmm_run(&cfg, &serial);
 }

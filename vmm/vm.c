@@ -127,10 +127,12 @@ int vm_load(struct vm *vm, struct error *err)
 		return -1;
 	struct e820_map e820;
 	e820_build(vm->low.size, vm->high.size, &e820);
+	struct boot_fb fb;
 	struct boot_config bc = {
 		.kernel = vm->kernel, .kernel_size = vm->kernel_size,
 		.initrd = vm->initrd, .initrd_size = vm->initrd_size,
 		.cmdline = vm->cfg.cmdline, .e820 = &e820, .rsdp = rsdp,
+		.fb = vm_display_boot_fb(vm, boot_detect(vm->kernel, vm->kernel_size) == KERNEL_BZIMAGE, &fb),
 	};
 	struct error why;
 	int r = boot_load(&vm->mem, &bc, &vm->entry, &why);

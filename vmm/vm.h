@@ -27,6 +27,8 @@
 #define VM_MAX_DISKS   8
 
 struct virtio_pci;
+struct vga;
+struct virtio_input;
 
 /* A device the VM owns beyond the fixed PC ones: created from the
  * configuration, destroyed after the vCPUs stopped. */
@@ -35,6 +37,7 @@ struct vm_device {
 	void *dev;
 	struct virtio_pci *vp;        /* NULL when it is not a virtio device */
 	void (*destroy)(void *dev);
+	void (*reset)(void *dev);     /* optional, on a VM reset (non-virtio devices) */
 };
 
 #define VM_MIN_MEM (8ull << 20)
@@ -51,6 +54,10 @@ struct vm_config {
 	const char *kvm_path;    /* NULL: /dev/kvm */
 	const char *disks[VM_MAX_DISKS];   /* --disk specifications */
 	unsigned nr_disks;
+	/* Display and input (vm_display.c): --display, --vnc, --keymap. */
+	const char *display;     /* NULL: "vga" */
+	const char *vnc;         /* NULL: "unix" (the default socket) */
+	const char *keymap;      /* NULL: "us" */
 };
 
 /* Ranked: a stronger request replaces a weaker pending one. */
@@ -111,6 +118,8 @@ struct vm {
 	struct pci_bus pci;
 	struct vm_device devices[VM_MAX_DEVICES];
 	unsigned nr_devices;
+	struct vga *vga;                  /* NULL without --display vga */
+	struct virtio_input *tablet;      /* NULL without a tablet */
 
 	uint8_t *kernel, *initrd;         /* file contents until they are loaded */
 	size_t kernel_size, initrd_size;
@@ -188,5 +197,10 @@ int vm_add_device(struct vm *vm, const char *kind, void *dev, struct virtio_pci 
 		  void (*destroy)(void *dev), struct error *err);
 /* vm_config.c: creates the devices the configuration asks for. */
 int vm_create_devices(struct vm *vm, struct error *err);
+/* vm_display.c: the display and input devices (one block of vm_config.c). */
+int vm_display_create(struct vm *vm, struct error *err);
+/* Sets the boot framebuffer for a Linux bzImage (screen_info); NULL when
+ * the VM has no display. */
+const struct boot_fb *vm_display_boot_fb(struct vm *vm, bool bzimage, struct boot_fb *fb);
 
 #endif

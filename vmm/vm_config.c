@@ -5,7 +5,8 @@
 
 int vm_create_devices(struct vm *vm, struct error *err)
 {
-	(void)vm;
-	(void)err;
+	/* Display: VGA, the virtio tablet (vm_display.c). */
+	if (vm_display_create(vm, err) < 0)
+		return -1;
 	return 0;
 }
