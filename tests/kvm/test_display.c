@@ -1,0 +1,403 @@
+/* Host KVM tier: the display end to end.  The g_vga guest writes text into
+ * VGA text memory and a pattern into the VBE framebuffer; VNC clients
+ * (libvncclient here, TigerVNC's viewer under Xvfb as an outside witness)
+ * must receive exactly those pixels, and keys typed through VNC must reach
+ * the guest as the right scancodes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <rfb/keysym.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include "tests/guest/vga_test.h"
+#include "tests/lib/spawn.h"
+#include "tests/lib/vmproc.h"
+#include "tests/lib/vnctest.h"
+#include "vmm/vga_font.h"
+
+#define TIMEOUT_MS 30000
+
+struct ctx {
+	char dir[64];
+	char sock[128];
+	char env_xdg[128];
+	struct vmproc vm;
+	struct vnctest vnc;
+	char *out;            /* the guest's output after finish() */
+};
+
+#define SKIP_WITHOUT_KVM() do { if (!kvm_usable()) skip(); } while (0)
+
+static void make_dir(struct ctx *c)
+{
+	memset(c, 0, sizeof(*c));
+	strcpy(c->dir, "/tmp/vmdeck-display-XXXXXX");
+	assert_non_null(mkdtemp(c->dir));
+	snprintf(c->sock, sizeof(c->sock), "%s/vga.vnc", c->dir);
+	snprintf(c->env_xdg, sizeof(c->env_xdg), "XDG_RUNTIME_DIR=%s", c->dir);
+}
+
+/* Starts GUEST with extra arguments (NULL-terminated). */
+static void start(struct ctx *c, const char *guest, ...)
+{
+	char *argv[32] = { (char *)vmdeck_bin(), "run", "--kernel", (char *)guest_path(guest), "--mem", "64M" };
+	int n = 6;
+	va_list ap;
+	va_start(ap, guest);
+	for (char *a; n < 31 && (a = va_arg(ap, char *));)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	char *env[] = { c->env_xdg, NULL };
+	assert_int_equal(vmproc_start(&c->vm, argv, env), 0);
+}
+
+static void expect_output(struct ctx *c, const char *needle)
+{
+	if (!vmproc_wait_for(&c->vm, needle, TIMEOUT_MS)) {
+		printf("expected \"%s\"; guest output:\n%s\nvmdeck stderr:\n%s\n", needle, c->vm.obuf, c->vm.ebuf);
+		fail();
+	}
+}
+
+static void finish(struct ctx *c, int want_status)
+{
+	int st = vmproc_wait(&c->vm, TIMEOUT_MS);
+	if (st != want_status)
+		printf("status %d; output:\n%s\nstderr:\n%s\n", st, c->vm.obuf, c->vm.ebuf);
+	assert_int_equal(st, want_status);
+	c->out = strdup(c->vm.obuf);
+	vmproc_free(&c->vm);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", c->dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* ---- what the screen must show ---------------------------------------------- */
+
+/* The EGA palette as the VGA's DAC starts. */
+static uint32_t ega(unsigned c)
+{
+	static const uint32_t pal[16] = {
+		0x000000, 0x0000aa, 0x00aa00, 0x00aaaa, 0xaa0000, 0xaa00aa, 0xaa5500, 0xaaaaaa,
+		0x555555, 0x5555ff, 0x55ff55, 0x55ffff, 0xff5555, 0xff55ff, 0xffff55, 0xffffff,
+	};
+	return pal[c & 15];
+}
+
+/* Mode 3 cells are 9x16; the ninth column is background for letters. */
+static bool cell_ok(struct vnctest *t, unsigned row, unsigned col, uint8_t ch, uint8_t attr, bool verbose)
+{
+	for (unsigned y = 0; y < 16; y++)
+		for (unsigned x = 0; x < 9; x++) {
+			bool on = x < 8 && (vga_font_8x16[ch][y] & (0x80 >> x));
+			uint32_t want = on ? ega(attr) : ega(attr >> 4);
+			uint32_t got = vnctest_pixel(t, col * 9 + x, row * 16 + y);
+			if (got != want) {
+				if (verbose)
+					printf("cell %u,%u ('%c') pixel %u,%u: %06x, expected %06x\n", row, col, ch, x, y,
+					       got, want);
+				return false;
+			}
+		}
+	return true;
+}
+
+static bool text_ok_v(struct vnctest *t, bool verbose)
+{
+	if (vnctest_width(t) != 720 || vnctest_height(t) != 400)
+		return false;
+	const char *l0 = VGA_TEST_LINE0, *l2 = VGA_TEST_LINE2;
+	for (unsigned i = 0; i < 80; i++)
+		if (!cell_ok(t, 0, i, i < strlen(l0) ? (uint8_t)l0[i] : ' ', i < strlen(l0) ? VGA_TEST_ATTR0 : 0x07,
+			     verbose))
+			return false;
+	for (unsigned i = 0; l2[i]; i++)
+		if (!cell_ok(t, 2, VGA_TEST_LINE2_COL + i, (uint8_t)l2[i], VGA_TEST_ATTR2, verbose))
+			return false;
+	return cell_ok(t, 24, 79, ' ', 0x07, verbose);
+}
+
+static bool text_ok(struct vnctest *t, void *ctx)
+{
+	return text_ok_v(t, false);
+}
+
+static bool lfb_ok_v(struct vnctest *t, bool verbose)
+{
+	if (vnctest_width(t) != VGA_TEST_WIDTH || vnctest_height(t) != VGA_TEST_HEIGHT)
+		return false;
+	for (unsigned y = 0; y < VGA_TEST_HEIGHT; y++)
+		for (unsigned x = 0; x < VGA_TEST_WIDTH; x++)
+			if (vnctest_pixel(t, x, y) != vga_test_pattern(x, y)) {
+				if (verbose)
+					printf("pixel %u,%u: %06x, expected %06x\n", x, y, vnctest_pixel(t, x, y),
+					       vga_test_pattern(x, y));
+				return false;
+			}
+	return true;
+}
+
+static bool lfb_ok(struct vnctest *t, void *ctx)
+{
+	return lfb_ok_v(t, false);
+}
+
+static void wait_screen(struct vnctest *t, bool (*ok)(struct vnctest *, void *), bool (*ok_v)(struct vnctest *, bool))
+{
+	if (!vnctest_wait(t, ok, NULL, TIMEOUT_MS)) {
+		printf("screen %ux%u after %u updates does not match:\n", vnctest_width(t), vnctest_height(t),
+		       t->updates);
+		ok_v(t, true);
+		fail();
+	}
+}
+
+/* ---- tests ---------------------------------------------------------------------- */
+
+static void type_key(struct ctx *c, uint32_t keysym)
+{
+	vnctest_key(&c->vnc, keysym, true);
+	vnctest_key(&c->vnc, keysym, false);
+}
+
+static void test_text_then_vbe_framebuffer_then_keys(void **state)
+{
+	SKIP_WITHOUT_KVM();
+	struct ctx c;
+	make_dir(&c);
+	char vnc_opt[160];
+	snprintf(vnc_opt, sizeof(vnc_opt), "unix:%s", c.sock);
+	start(&c, "g_vga.elf", "--vnc", vnc_opt, NULL);
+	expect_output(&c, "vga: text ready");
+	assert_true(strstr(c.vm.obuf, "vga: class 0x30000") != NULL);
+	assert_true(strstr(c.vm.obuf, "vga: vbe id 0xb0c5\nvga: mmio vbe id 0xb0c5\nvga: mmio vram64k 0x100") != NULL);
+
+	assert_int_equal(vnctest_connect(&c.vnc, c.sock, "zrle raw", NULL), 0);
+	wait_screen(&c.vnc, text_ok, text_ok_v);
+
+	vmproc_type(&c.vm, "g");
+	expect_output(&c, "vga: lfb ready");
+	assert_true(strstr(c.vm.obuf, "vga: mode 0x40003000020") != NULL);
+	wait_screen(&c.vnc, lfb_ok, lfb_ok_v);
+	assert_true(c.vnc.resizes >= 2);      /* the first frame and the DesktopSize */
+
+	vmproc_type(&c.vm, "k");
+	expect_output(&c, "kbd: ready");
+	type_key(&c, 'a');
+	vnctest_key(&c.vnc, XK_Shift_L, true);
+	type_key(&c, 'A');
+	vnctest_key(&c.vnc, XK_Shift_L, false);
+	type_key(&c, XK_Return);
+	type_key(&c, XK_Right);
+	type_key(&c, XK_Escape);
+	finish(&c, 0);
+	/* Set 2 translated to set 1 by the controller, as Linux's atkbd expects. */
+	assert_non_null(strstr(c.out, "kbd: ready\n"
+		"kbd: 0x1e\nkbd: 0x9e\n"
+		"kbd: 0x2a\nkbd: 0x1e\nkbd: 0x9e\nkbd: 0xaa\n"
+		"kbd: 0x1c\nkbd: 0x9c\n"
+		"kbd: 0xe0\nkbd: 0x4d\nkbd: 0xe0\nkbd: 0xcd\n"
+		"kbd: 0x1\nkbd: 0x81\n"));
+	vnctest_close(&c.vnc);
+	free(c.out);
+}
+
+static void test_bzimage_gets_screen_info_and_framebuffer(void **state)
+{
+	SKIP_WITHOUT_KVM();
+	struct ctx c;
+	make_dir(&c);
+	start(&c, "g_vga.bz", "--name", "bz", NULL);
+	expect_output(&c, "vga: lfb ready");
+	assert_non_null(strstr(c.vm.obuf, "vga: screen_info type 0x23\n"
+		"vga: screen_info 1024x768x32 stride 4096 size64k 256 rgb 8@16 8@8 8@0\n"
+		"vga: screen_info base 0xe1000000\n"));
+	/* The default socket: $XDG_RUNTIME_DIR/vmdeck/NAME.vnc, private. */
+	char path[160];
+	snprintf(path, sizeof(path), "%s/vmdeck/bz.vnc", c.dir);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0600);
+	snprintf(path, sizeof(path), "%s/vmdeck", c.dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	snprintf(path, sizeof(path), "%s/vmdeck/bz.vnc", c.dir);
+	assert_int_equal(vnctest_connect(&c.vnc, path, "raw", NULL), 0);
+	wait_screen(&c.vnc, lfb_ok, lfb_ok_v);
+	vnctest_close(&c.vnc);
+
+	/* A second VMM of the same name must not steal the socket. */
+	char *argv[] = { (char *)vmdeck_bin(), "run", "--kernel", (char *)guest_path("g_hello.elf"), "--mem", "64M",
+			 "--name", "bz", NULL };
+	char *env[] = { c.env_xdg, NULL };
+	struct spawn_result r;
+	assert_int_equal(spawn_run(argv, env, NULL, TIMEOUT_MS, &r), 0);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "already serves VNC"));
+	spawn_free(&r);
+
+	kill(c.vm.pid, SIGTERM);
+	finish(&c, 0);
+	assert_int_equal(stat(path, &st), -1);     /* removed on exit */
+	free(c.out);
+}
+
+static int free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	getsockname(fd, (struct sockaddr *)&sa, &len);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+static void test_tcp_with_password(void **state)
+{
+	SKIP_WITHOUT_KVM();
+	struct ctx c;
+	make_dir(&c);
+	char pwfile[128], opt[200], target[64];
+	snprintf(pwfile, sizeof(pwfile), "%s/pw", c.dir);
+	FILE *f = fopen(pwfile, "w");
+	fputs("s3cret\n", f);
+	fclose(f);
+	int port = free_port();
+	snprintf(opt, sizeof(opt), "tcp:%d,password=%s", port, pwfile);
+	snprintf(target, sizeof(target), "127.0.0.1:%d", port);
+	start(&c, "g_vga.bz", "--vnc", opt, NULL);
+	expect_output(&c, "vga: lfb ready");
+	assert_int_not_equal(vnctest_connect(&c.vnc, target, "raw", "wrong"), 0);
+	assert_int_equal(vnctest_connect(&c.vnc, target, "raw", "s3cret"), 0);
+	wait_screen(&c.vnc, lfb_ok, lfb_ok_v);
+	vnctest_close(&c.vnc);
+	kill(c.vm.pid, SIGTERM);
+	finish(&c, 0);
+	free(c.out);
+}
+
+/* ---- TigerVNC under Xvfb ------------------------------------------------------- */
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Compares an XWD dump of the root window (24-bit ZPixmap) with the pattern. */
+static bool xwd_matches(const char *path, bool verbose)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return false;
+	static uint8_t buf[16 << 20];
+	size_t n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	if (n < 100)
+		return false;
+	uint32_t header = be32(buf), width = be32(buf + 16), height = be32(buf + 20);
+	uint32_t bpp = be32(buf + 44), line = be32(buf + 48), ncolors = be32(buf + 76);
+	size_t data = header + ncolors * 12;
+	if (width < VGA_TEST_WIDTH || height < VGA_TEST_HEIGHT || bpp != 32 || data + (size_t)line * height > n) {
+		if (verbose)
+			printf("xwd: %ux%u, %u bpp\n", width, height, bpp);
+		return false;
+	}
+	bool msb = be32(buf + 28) == 1;   /* byte order */
+	for (unsigned y = 0; y < VGA_TEST_HEIGHT; y++)
+		for (unsigned x = 0; x < VGA_TEST_WIDTH; x++) {
+			const uint8_t *p = buf + data + (size_t)y * line + x * 4;
+			uint32_t px = msb ? be32(p) : (uint32_t)p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+			if ((px & 0xffffff) != vga_test_pattern(x, y)) {
+				if (verbose)
+					printf("tigervnc pixel %u,%u: %06x, expected %06x\n", x, y, px & 0xffffff,
+					       vga_test_pattern(x, y));
+				return false;
+			}
+		}
+	return true;
+}
+
+static pid_t spawn_quiet(char *const argv[], const char *display)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		setpgid(0, 0);
+		if (display)
+			setenv("DISPLAY", display, 1);
+		freopen("/dev/null", "w", stdout);
+		freopen("/dev/null", "w", stderr);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void stop(pid_t pid)
+{
+	if (pid > 0) {
+		kill(-pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+static void test_tigervnc_viewer_shows_the_framebuffer(void **state)
+{
+	SKIP_WITHOUT_KVM();
+	if (access("/usr/bin/Xvfb", X_OK) || access("/usr/bin/vncviewer", X_OK) || access("/usr/bin/xwd", X_OK)) {
+		printf("[  SKIP    ] Xvfb, vncviewer (tigervnc-viewer) or xwd (x11-apps) missing: run make deps\n");
+		skip();
+	}
+	struct ctx c;
+	make_dir(&c);
+	char vnc_opt[160], display[16], shot[128];
+	snprintf(vnc_opt, sizeof(vnc_opt), "unix:%s", c.sock);
+	snprintf(display, sizeof(display), ":%d", 90 + getpid() % 100);
+	snprintf(shot, sizeof(shot), "%s/shot.xwd", c.dir);
+	start(&c, "g_vga.bz", "--vnc", vnc_opt, NULL);
+	expect_output(&c, "vga: lfb ready");
+	char *xvfb[] = { "Xvfb", display, "-screen", "0", "1024x768x24", "-nolisten", "tcp", NULL };
+	pid_t x = spawn_quiet(xvfb, NULL);
+	usleep(700 * 1000);
+	char *viewer[] = { "vncviewer", "-FullScreen=1", "-AutoSelect=0", "-PreferredEncoding=ZRLE",
+			   "-FullColor=1", "-NoJPEG=1", "-Shared=1", c.sock, NULL };
+	pid_t v = spawn_quiet(viewer, display);
+	bool ok = false;
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "xwd -root -silent -display %s > %s 2>/dev/null", display, shot);
+	for (int i = 0; i < 60 && !ok; i++) {
+		usleep(250 * 1000);
+		ok = system(cmd) == 0 && xwd_matches(shot, false);
+	}
+	if (!ok)
+		xwd_matches(shot, true);
+	stop(v);
+	stop(x);
+	kill(c.vm.pid, SIGTERM);
+	finish(&c, 0);
+	free(c.out);
+	assert_true(ok);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_text_then_vbe_framebuffer_then_keys),
+		cmocka_unit_test(test_bzimage_gets_screen_info_and_framebuffer),
+		cmocka_unit_test(test_tcp_with_password),
+		cmocka_unit_test(test_tigervnc_viewer_shows_the_framebuffer),
+	};
+	return cmocka_run_group_tests_name("host KVM: display and VNC", tests, NULL, NULL);
+}
