@@ -1,4 +1,5 @@
 /* vmdeck run: boot a kernel in the foreground. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -6,6 +7,7 @@
 
 #include "src/cli.h"
 #include "src/size.h"
+#include "src/vmlib.h"
 #include "vmm/keymap.h"
 #include "vmm/vmm_run.h"
 #include "vmm/vnc.h"
@@ -20,7 +22,9 @@ static const char run_help[] =
 	"  --cmdline STR        kernel command line (default: \"" DEFAULT_CMDLINE "\")\n"
 	"  --mem SIZE           guest RAM, e.g. 512M or 2G; a bare number means MiB (default: 512M)\n"
 	"  --cpus N             number of vCPUs (default: 1)\n"
-	"  --serial MODE        where COM1 goes: stdio (default), file:PATH or none\n"
+	"  --serial MODE        where COM1 goes: stdio (default), file:PATH, socket:PATH or none;\n"
+	"                       a socket (mode 0600) takes several consoles, each of which sees\n"
+	"                       the last 64 KiB of output first\n"
 	"  --no-reboot          exit when the guest reboots instead of booting again\n"
 	"  --name NAME          the VM's name, used for its sockets (default: vm)\n"
 	"  --display MODE       vga (default): a VGA with Bochs VBE and a virtio tablet;\n"
@@ -44,7 +48,7 @@ static int exec_run(int argc, char **argv);
 const struct cli_cmd cmd_run_entry = {
 	.name = "run",
 	.args = "--kernel FILE [--initrd FILE] [--cmdline STR] [--mem SIZE] [--cpus N] "
-		"[--serial stdio|file:PATH|none] [--no-reboot] [--name NAME] [--display vga|none] "
+		"[--serial stdio|file:PATH|socket:PATH|none] [--no-reboot] [--name NAME] [--display vga|none] "
 		"[--vnc unix|unix:PATH|tcp:[ADDR:]PORT|none] [--keymap us|de|fr]",
 	.summary = "boot a kernel in a VM in the foreground, serial console on stdio",
 	.help = run_help,
@@ -53,15 +57,6 @@ const struct cli_cmd cmd_run_entry = {
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_SERIAL, OPT_NO_REBOOT,
        OPT_NAME, OPT_DISPLAY, OPT_VNC, OPT_KEYMAP };
-
-/* Names become socket file names: no slashes, no hidden files. */
-static bool valid_name(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 64 || s[0] == '.' || s[0] == '-')
-		return false;
-	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
-}
 
 /* Display options are checked here so that mistakes exit with status 2. */
 static int check_display(const struct cli_cmd *cmd, const struct vm_config *cfg)
@@ -80,7 +75,7 @@ static int parse_cpus(const char *s, unsigned *out)
 	char *end;
 	errno = 0;
 	unsigned long v = strtoul(s, &end, 10);
-	if (!*s || *end || errno || v > 100000 || *s == '-')
+	if (!isdigit((unsigned char)*s) || *end || errno || v > 100000)
 		return -1;
 	*out = (unsigned)v;
 	return 0;
@@ -110,7 +105,9 @@ static int exec_run(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	/* A leading ":" in the option string makes getopt report a missing value
+	 * as ':' instead of '?' (unknown option). */
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_KERNEL: cfg.kernel = optarg; break;
 		case OPT_INITRD: cfg.initrd = optarg; break;
@@ -130,9 +127,9 @@ static int exec_run(int argc, char **argv)
 			break;
 		case OPT_NO_REBOOT: cfg.no_reboot = true; break;
 		case OPT_NAME:
-			if (!valid_name(optarg))
-				return cli_usage_error(cmd, "--name takes up to 64 letters, digits, '.', '_' or '-' "
-						       "(not first), not '%s'", optarg);
+			if (!vmlib_name_valid(optarg))
+				return cli_usage_error(cmd, "--name takes 1 to 64 letters, digits, '.', '-' or '_' "
+						       "(not starting with '.'), not '%s'", optarg);
 			cfg.name = optarg;
 			break;
 		case OPT_DISPLAY: cfg.display = optarg; break;

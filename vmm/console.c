@@ -16,8 +16,10 @@ int serial_parse(const char *s, struct serial_config *out, struct error *err)
 		*out = (struct serial_config){ .kind = SERIAL_NONE };
 	} else if (!strncmp(s, "file:", 5) && s[5]) {
 		*out = (struct serial_config){ .kind = SERIAL_FILE, .path = s + 5 };
+	} else if (!strncmp(s, "socket:", 7) && s[7]) {
+		*out = (struct serial_config){ .kind = SERIAL_SOCKET, .path = s + 7 };
 	} else {
-		return error_set(err, "--serial takes stdio, file:PATH or none, not '%s'", s);
+		return error_set(err, "--serial takes stdio, file:PATH, socket:PATH or none, not '%s'", s);
 	}
 	return 0;
 }
@@ -39,6 +41,8 @@ int console_open(struct console *c, const struct serial_config *cfg, struct erro
 		if (c->out_fd < 0)
 			return error_errno(err, errno, "cannot open the serial log '%s'", cfg->path);
 		break;
+	case SERIAL_SOCKET:
+		return serial_socket_open(&c->sock, cfg->path, err);
 	case SERIAL_NONE:
 		break;
 	}
@@ -55,12 +59,16 @@ static void console_write(void *opaque, const uint8_t *buf, size_t len)
 
 struct uart_backend console_backend(struct console *c)
 {
+	if (c->kind == SERIAL_SOCKET)
+		return (struct uart_backend){ .write = serial_socket_write, .opaque = &c->sock };
 	return (struct uart_backend){ .write = console_write, .opaque = c };
 }
 
 void console_start(struct console *c, struct uart *uart)
 {
 	c->uart = uart;
+	if (c->kind == SERIAL_SOCKET)
+		serial_socket_start(&c->sock, uart);
 	if (c->in_fd < 0)
 		return;
 	if (c->is_tty && tcgetattr(c->in_fd, &c->saved) == 0) {
@@ -172,5 +180,7 @@ void console_close(struct console *c)
 		fcntl(c->in_fd, F_SETFL, fcntl(c->in_fd, F_GETFL) & ~O_NONBLOCK);
 	if (c->kind == SERIAL_FILE && c->out_fd >= 0)
 		close(c->out_fd);
+	if (c->kind == SERIAL_SOCKET && c->sock.path)
+		serial_socket_close(&c->sock);
 	c->out_fd = c->in_fd = -1;
 }
