@@ -199,21 +199,30 @@ static void emit(struct action_buf *b, uint16_t keycode, bool down)
 		b->a[b->n++] = (struct key_action){ keycode, down };
 }
 
-/* Brings Shift and AltGr to what E needs (SET) or back (restore). */
+/* Brings Shift and AltGr to what E needs (SET), or back afterwards in the
+ * reverse order. */
+static void adjust_shift(struct keymap_state *st, bool want_shift, struct action_buf *b, bool set)
+{
+	bool shift = st->lshift || st->rshift;
+	if (want_shift == shift)
+		return;
+	if (want_shift)
+		emit(b, KEY_LEFTSHIFT, set);
+	if (!want_shift && st->lshift)
+		emit(b, KEY_LEFTSHIFT, !set);
+	if (!want_shift && st->rshift)
+		emit(b, KEY_RIGHTSHIFT, !set);
+}
+
 static void adjust(struct keymap_state *st, const struct keymap_entry *e, struct action_buf *b, bool set)
 {
 	bool want_shift = e->mods & S, want_altgr = e->mods & G;
-	bool shift = st->lshift || st->rshift;
-	if (want_shift != shift) {
-		if (want_shift)
-			emit(b, KEY_LEFTSHIFT, set);
-		if (!want_shift && st->lshift)
-			emit(b, KEY_LEFTSHIFT, !set);
-		if (!want_shift && st->rshift)
-			emit(b, KEY_RIGHTSHIFT, !set);
-	}
+	if (set)
+		adjust_shift(st, want_shift, b, set);
 	if (want_altgr != st->altgr)
 		emit(b, KEY_RIGHTALT, want_altgr ? set : !set);
+	if (!set)
+		adjust_shift(st, want_shift, b, set);
 }
 
 static int held_slot(const struct keymap_state *st, uint32_t keysym)

@@ -100,8 +100,9 @@ unsigned ps2_mouse_write(struct ps2_mouse *m, uint8_t b, uint8_t out[PS2_MOUSE_R
 		out[2] = 0x00;                       /* device id after the self-test */
 		return 3;
 	case 0xf6: defaults(m); return 1;
-	case 0xf5: m->enabled = false; return 1;
-	case 0xf4: m->enabled = true; return 1;
+	/* Both clear the movement counters, as the PS/2 mouse spec says. */
+	case 0xf5: m->enabled = false; m->dx = m->dy = m->dz = 0; return 1;
+	case 0xf4: m->enabled = true; m->dx = m->dy = m->dz = 0; return 1;
 	case 0xf3: case 0xe8: m->pending = b; return 1;
 	case 0xf2: out[1] = m->id; return 2;
 	case 0xf0: m->remote = true; return 1;
@@ -121,6 +122,10 @@ unsigned ps2_mouse_write(struct ps2_mouse *m, uint8_t b, uint8_t out[PS2_MOUSE_R
 
 void ps2_mouse_move(struct ps2_mouse *m, int dx, int dy, int dz, uint8_t buttons)
 {
+	if (!m->enabled && !m->remote) {
+		m->buttons = buttons;        /* nobody listens: nothing to report later */
+		return;
+	}
 	/* Bounded so that a flood cannot overflow the sums. */
 	m->dx = clamp(m->dx + clamp(dx, -65536, 65536), -65536, 65536);
 	m->dy = clamp(m->dy + clamp(dy, -65536, 65536), -65536, 65536);
