@@ -75,7 +75,8 @@ static gboolean on_refresh(gpointer data)
 	struct vnc_server *s = data;
 	struct vga *vga = s->dev.vga;
 	s->timer = 0;
-	bool resized = vga_refresh(vga, vga_now_ms());
+	uint64_t start = vga_now_ms();
+	bool resized = vga_refresh(vga, start);
 	s->refreshes++;
 	if (resized || (char *)vga->surface.pixels != s->screen->frameBuffer) {
 		rfbNewFramebuffer(s->screen, (char *)vga->surface.pixels, (int)vga->surface.width,
@@ -93,7 +94,12 @@ static gboolean on_refresh(gpointer data)
 	}
 	rfbProcessEvents(s->screen, 0);
 	unsigned next = n ? REFRESH_BASE_MS : s->interval_ms + REFRESH_STEP_MS;
-	schedule(s, next > REFRESH_MAX_MS ? REFRESH_MAX_MS : next);
+	if (next > REFRESH_MAX_MS)
+		next = REFRESH_MAX_MS;
+	/* The period runs from this frame's start: the work does not add to it. */
+	uint64_t spent = vga_now_ms() - start;
+	s->interval_ms = next;
+	s->timer = g_timeout_add(spent < next ? next - (unsigned)spent : 1, on_refresh, s);
 	return G_SOURCE_REMOVE;
 }
 

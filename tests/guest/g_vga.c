@@ -3,7 +3,8 @@
  * then (after the host types 'g') sets a 1024x768x32 VBE mode and draws a
  * pattern into the linear framebuffer from ring 3, then (after 'k') echoes
  * every byte the i8042 delivers until ESC is released.  As a bzImage it
- * reads the screen_info the VMM filled and draws into that framebuffer. */
+ * reads the screen_info the VMM filled and draws into that framebuffer;
+ * bench=idle then halts, bench=animate redraws the whole screen forever. */
 #include "vga_test.h"
 #include "virtio.h"
 
@@ -52,6 +53,15 @@ static void draw_pattern(void)
 	for (unsigned y = 0; y < VGA_TEST_HEIGHT; y++)
 		for (unsigned x = 0; x < VGA_TEST_WIDTH; x++)
 			lfb[y * lfb_stride + x] = vga_test_pattern(x, y);
+}
+
+/* Benchmark load: every frame changes every pixel (the pattern moves). */
+static void animate(void)
+{
+	for (unsigned k = 1;; k++)
+		for (unsigned y = 0; y < VGA_TEST_HEIGHT; y++)
+			for (unsigned x = 0; x < VGA_TEST_WIDTH; x++)
+				lfb[y * lfb_stride + x] = vga_test_pattern((x + k) % VGA_TEST_WIDTH, y) ^ k;
 }
 
 static void write_text(unsigned row, unsigned col, const char *s, uint8_t attr)
@@ -127,6 +137,14 @@ void guest_main(void)
 	report("mmio qext size", mmio_read32(bar2 + 0x600));
 	if (boot_is_bzimage) {
 		boot_framebuffer();
+		char mode[16];
+		if (cmdline_get("bench", mode, sizeof(mode))) {
+			println(streq(mode, "animate") ? "vga: animating" : "vga: idle");
+			if (streq(mode, "animate"))
+				enter_user(animate);
+			for (;;)
+				hlt();                        /* interrupts are off: an idle vCPU */
+		}
 	} else {
 		outb(0x3d4, 0x0a);
 		outb(0x3d5, 0x20);                /* cursor off: the pixels stay put */

@@ -20,6 +20,12 @@ static void on_update(rfbClient *c, int x, int y, int w, int h)
 	t->updates++;
 }
 
+static void on_frame(rfbClient *c)
+{
+	struct vnctest *t = rfbClientGetClientData(c, &tag);
+	t->frames++;
+}
+
 static rfbBool on_resize(rfbClient *c)
 {
 	struct vnctest *t = rfbClientGetClientData(c, &tag);
@@ -53,6 +59,7 @@ int vnctest_connect(struct vnctest *t, const char *target, const char *encodings
 	rfbClientSetClientData(c, &tag, t);
 	c->GotFrameBufferUpdate = on_update;
 	c->MallocFrameBuffer = on_resize;
+	c->FinishedFrameBufferUpdate = on_frame;
 	c->GetPassword = get_password;
 	c->canHandleNewFBSize = TRUE;
 	c->appData.encodingsString = encodings;

@@ -11,7 +11,8 @@ struct _rfbClient;
 
 struct vnctest {
 	struct _rfbClient *c;
-	unsigned updates, resizes;
+	unsigned updates, resizes;   /* rectangles (or parts of them), new sizes */
+	unsigned frames;             /* whole FramebufferUpdate messages */
 	const char *password;
 };
 
