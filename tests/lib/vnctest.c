@@ -64,6 +64,7 @@ int vnctest_connect(struct vnctest *t, const char *target, const char *encodings
 	c->canHandleNewFBSize = TRUE;
 	c->appData.encodingsString = encodings;
 	c->appData.enableJPEG = FALSE;
+	free(c->serverHost);                 /* rfbGetClient's "" */
 	const char *colon = strrchr(target, ':');
 	if (target[0] != '/' && colon) {
 		c->serverHost = strndup(target, (size_t)(colon - target));
