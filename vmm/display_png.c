@@ -77,6 +77,9 @@ int display_screendump(struct vga *vga, const char *path, struct error *err)
 {
 	/* The picture as of now, not as of the last VNC update; the changes
 	 * stay in vga->dirty for the VNC server. */
+	pthread_mutex_lock(&vga->render_lock);
 	vga_refresh(vga, vga_now_ms());
-	return display_surface_png(&vga->surface, path, err);
+	int r = display_surface_png(&vga->surface, path, err);
+	pthread_mutex_unlock(&vga->render_lock);
+	return r;
 }

@@ -195,6 +195,7 @@ int vga_init(struct vga *v, const struct vga_mem_ops *mem, struct error *err)
 		return error_errno(err, errno, "cannot allocate %u MiB of video memory", VGA_VRAM_SIZE >> 20);
 	v->vram = p;
 	pthread_mutex_init(&v->lock, NULL);
+	pthread_mutex_init(&v->render_lock, NULL);
 	if (mem)
 		v->mem_ops = *mem;
 	struct pci_device *d = &v->pci;
@@ -216,5 +217,6 @@ void vga_destroy(struct vga *v)
 	free(v->dirty_bitmap);
 	dirty_free(&v->dirty);
 	pthread_mutex_destroy(&v->lock);
+	pthread_mutex_destroy(&v->render_lock);
 	memset(v, 0, sizeof(*v));
 }

@@ -10,8 +10,8 @@
  * are emulated; text and planar modes are rendered into a host surface.
  *
  * Threads: vCPU threads reach the registers and the window (under LOCK);
- * the main loop renders (vga_refresh) and reads the state under the same
- * lock. */
+ * consumers (the VNC thread, screen dumps) render with vga_refresh and read
+ * the surface while holding RENDER_LOCK. */
 #ifndef VMDECK_VGA_H
 #define VMDECK_VGA_H
 
@@ -99,7 +99,8 @@ struct vga {
 	unsigned long host_dirty[VGA_VRAM_SIZE / 4096 / (8 * sizeof(unsigned long))];
 	bool boot_mode_set;                 /* vga_set_boot_mode chose a VBE mode */
 
-	/* Renderer state (main loop only). */
+	/* Renderer state, under RENDER_LOCK.  The surface's pixels never move. */
+	pthread_mutex_t render_lock;
 	struct display_surface surface;
 	struct dirty_rects dirty;           /* changed since a consumer took them */
 	uint8_t *shadow;                    /* text mode: what is on the surface now */
@@ -127,6 +128,7 @@ void vga_fb_info(struct vga *v, struct vga_fb_info *out);
 
 /* Renders what changed since the last call into v->surface and adds the
  * changed areas to v->dirty, where a consumer takes them (dirty_take).
+ * The caller holds v->render_lock.
  * Returns true if the surface was reallocated (new size or first frame):
  * everything is then dirty.  NOW_MS (monotonic) times the blinking. */
 bool vga_refresh(struct vga *v, uint64_t now_ms);

@@ -50,15 +50,21 @@ uint32_t vga_attr_color(const struct vga_snapshot *s, unsigned c)
 
 /* ---- surface ------------------------------------------------------------- */
 
+/* The surface never moves: it is allocated once for the largest mode
+ * (untouched pages cost nothing), so a consumer holding the pointer can
+ * never read freed memory when the mode changes. */
 static bool resize(struct vga *v, unsigned w, unsigned h)
 {
-	if (v->surface.width == w && v->surface.height == h && v->surface.pixels)
+	if (!v->surface.pixels) {
+		v->surface.pixels = calloc((size_t)VBE_MAX_XRES * VBE_MAX_YRES, 4);
+		if (!v->surface.pixels)
+			return false;
+	} else if (v->surface.width == w && v->surface.height == h) {
 		return false;
-	uint32_t *px = calloc((size_t)w * h, 4);
-	if (!px)
-		return false;     /* keep the old picture; try again next frame */
-	free(v->surface.pixels);
-	v->surface = (struct display_surface){ .pixels = px, .width = w, .height = h };
+	}
+	v->surface.width = w;
+	v->surface.height = h;
+	memset(v->surface.pixels, 0, (size_t)w * h * 4);
 	return true;
 }
 

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <pthread.h>
 #include <glib-unix.h>
 #include <glib.h>
 #include <rfb/rfb.h>
@@ -21,13 +22,21 @@
 #define MAX_CLIENTS     8
 #define MAX_RECTS       64
 
+/* Everything here runs on the server's own thread and GLib context, so
+ * that a slow client (libvncserver writes block) never stalls the VMM's
+ * main loop; only vnc_start, vnc_stop and vnc_get_stats are called from
+ * outside. */
 struct vnc_server {
 	struct vnc_config cfg;
 	struct vnc_devices dev;
 	rfbScreenInfoPtr screen;
 	char *passwords[2];
 	int listen_fd;
-	guint listen_watch, timer;
+	GMainContext *ctx;
+	GMainLoop *loop;
+	pthread_t thread;
+	bool thread_started;
+	GSource *listen_watch, *timer;
 	unsigned interval_ms;
 	unsigned clients;
 	struct keymap_state keys;
@@ -37,8 +46,25 @@ struct vnc_server {
 
 struct vnc_client {
 	struct vnc_server *s;
-	guint watch;
+	GSource *watch;
 };
+
+static GSource *add_fd(struct vnc_server *s, int fd, GIOCondition cond, GUnixFDSourceFunc fn)
+{
+	GSource *src = g_unix_fd_source_new(fd, cond);
+	g_source_set_callback(src, (GSourceFunc)(void (*)(void))fn, s, NULL);
+	g_source_attach(src, s->ctx);
+	return src;
+}
+
+static void drop_source(GSource **src)
+{
+	if (*src) {
+		g_source_destroy(*src);
+		g_source_unref(*src);
+		*src = NULL;
+	}
+}
 
 /* libvncserver logs through global function pointers: route them to ours. */
 static void rfb_log(const char *fmt, ...)
@@ -70,19 +96,29 @@ static void set_format(rfbScreenInfoPtr screen)
 static void schedule(struct vnc_server *s, unsigned ms);
 
 /* One frame: render, tell libvncserver what changed, let it send. */
-static gboolean on_refresh(gpointer data)
+/* A screen dump may have rendered a new mode meanwhile: libvncserver
+ * learns the size before it reads the surface again.  Under render_lock. */
+static void sync_size(struct vnc_server *s)
 {
-	struct vnc_server *s = data;
 	struct vga *vga = s->dev.vga;
-	s->timer = 0;
-	uint64_t start = vga_now_ms();
-	bool resized = vga_refresh(vga, start);
-	s->refreshes++;
-	if (resized || (char *)vga->surface.pixels != s->screen->frameBuffer) {
+	if (s->screen->width != (int)vga->surface.width || s->screen->height != (int)vga->surface.height ||
+	    s->screen->frameBuffer != (char *)vga->surface.pixels) {
 		rfbNewFramebuffer(s->screen, (char *)vga->surface.pixels, (int)vga->surface.width,
 				  (int)vga->surface.height, 8, 3, 4);
 		set_format(s->screen);
 	}
+}
+
+static gboolean on_refresh(gpointer data)
+{
+	struct vnc_server *s = data;
+	struct vga *vga = s->dev.vga;
+	drop_source(&s->timer);
+	uint64_t start = vga_now_ms();
+	pthread_mutex_lock(&vga->render_lock);
+	vga_refresh(vga, start);
+	s->refreshes++;
+	sync_size(s);
 	struct display_rect r[MAX_RECTS];
 	unsigned n = dirty_take(&vga->dirty, r, MAX_RECTS);
 	for (unsigned i = 0; i < n; i++)
@@ -93,13 +129,15 @@ static gboolean on_refresh(gpointer data)
 		s->rects += n;
 	}
 	rfbProcessEvents(s->screen, 0);
+	pthread_mutex_unlock(&vga->render_lock);
 	unsigned next = n ? REFRESH_BASE_MS : s->interval_ms + REFRESH_STEP_MS;
 	if (next > REFRESH_MAX_MS)
 		next = REFRESH_MAX_MS;
 	/* The period runs from this frame's start: the work does not add to it. */
 	uint64_t spent = vga_now_ms() - start;
+	if (s->clients)
+		schedule(s, spent < next ? next - (unsigned)spent : 1);
 	s->interval_ms = next;
-	s->timer = g_timeout_add(spent < next ? next - (unsigned)spent : 1, on_refresh, s);
 	return G_SOURCE_REMOVE;
 }
 
@@ -109,10 +147,11 @@ static void schedule(struct vnc_server *s, unsigned ms)
 		return;            /* nobody looks: nothing to render */
 	if (s->timer && ms >= s->interval_ms)
 		return;
-	if (s->timer)
-		g_source_remove(s->timer);
+	drop_source(&s->timer);
 	s->interval_ms = ms;
-	s->timer = g_timeout_add(ms, on_refresh, s);
+	s->timer = g_timeout_source_new(ms);
+	g_source_set_callback(s->timer, on_refresh, s, NULL);
+	g_source_attach(s->timer, s->ctx);
 }
 
 /* ---- input ----------------------------------------------------------------- */
@@ -162,7 +201,10 @@ static gboolean on_client_data(gint fd, GIOCondition cond, gpointer data)
 	struct vnc_server *s = data;
 	/* Reads every readable client, sends pending updates and reaps the
 	 * clients that went away (client_gone removes their watches). */
+	pthread_mutex_lock(&s->dev.vga->render_lock);
+	sync_size(s);
 	rfbProcessEvents(s->screen, 0);
+	pthread_mutex_unlock(&s->dev.vga->render_lock);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -170,8 +212,7 @@ static void client_gone(rfbClientPtr cl)
 {
 	struct vnc_client *c = cl->clientData;
 	struct vnc_server *s = c->s;
-	if (c->watch)
-		g_source_remove(c->watch);
+	drop_source(&c->watch);
 	g_free(c);
 	cl->clientData = NULL;
 	if (--s->clients == 0) {
@@ -184,9 +225,7 @@ static void client_gone(rfbClientPtr cl)
 			if (len)
 				i8042_kbd_bytes(s->dev.kbd, sc, len);
 		}
-		if (s->timer)
-			g_source_remove(s->timer);
-		s->timer = 0;
+		drop_source(&s->timer);
 	}
 	log_debug("vnc: a client left (%u connected)", s->clients);
 }
@@ -204,9 +243,20 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer data)
 	rfbClientPtr cl = rfbNewClient(s->screen, cfd);   /* closes CFD on failure */
 	if (!cl)
 		return G_SOURCE_CONTINUE;
+	if (s->clients == 0) {
+		/* Changes from before anyone looked: the new client asks for the
+		 * whole picture anyway, so it gets the current one, once. */
+		struct display_rect r[MAX_RECTS];
+		pthread_mutex_lock(&s->dev.vga->render_lock);
+		vga_refresh(s->dev.vga, vga_now_ms());
+		sync_size(s);
+		while (dirty_take(&s->dev.vga->dirty, r, MAX_RECTS))
+			;
+		pthread_mutex_unlock(&s->dev.vga->render_lock);
+	}
 	struct vnc_client *c = g_new0(struct vnc_client, 1);
 	c->s = s;
-	c->watch = g_unix_fd_add(cfd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_client_data, s);
+	c->watch = add_fd(s, cfd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_client_data);
 	cl->clientData = c;
 	cl->clientGoneHook = client_gone;
 	s->clients++;
@@ -220,7 +270,9 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer data)
 static rfbScreenInfoPtr make_screen(struct vnc_server *s)
 {
 	struct vga *vga = s->dev.vga;
+	pthread_mutex_lock(&vga->render_lock);
 	vga_refresh(vga, vga_now_ms());
+	pthread_mutex_unlock(&vga->render_lock);
 	int argc = 0;
 	rfbScreenInfoPtr screen = rfbGetScreen(&argc, NULL, (int)vga->surface.width, (int)vga->surface.height,
 					       8, 3, 4);
@@ -236,6 +288,8 @@ static rfbScreenInfoPtr make_screen(struct vnc_server *s)
 	screen->httpDir = NULL;
 	screen->alwaysShared = TRUE;
 	screen->deferUpdateTime = 0;
+	screen->ignoreSIGPIPE = FALSE;         /* the VMM already ignores it */
+	screen->deferPtrUpdateTime = 0;      /* every pointer event, at once */
 	screen->cursor = NULL;                 /* the guest draws its own pointer */
 	screen->screenData = s;
 	screen->kbdAddEvent = on_key;
@@ -250,10 +304,35 @@ static rfbScreenInfoPtr make_screen(struct vnc_server *s)
 	return screen;
 }
 
+static void *vnc_thread(void *arg)
+{
+	struct vnc_server *s = arg;
+	g_main_context_push_thread_default(s->ctx);
+	g_main_loop_run(s->loop);
+	/* Clients go while this context still runs their watches' owner. */
+	drop_source(&s->listen_watch);
+	drop_source(&s->timer);
+	pthread_mutex_lock(&s->dev.vga->render_lock);
+	rfbShutdownServer(s->screen, TRUE);
+	rfbProcessEvents(s->screen, 0);       /* reaps the closed clients */
+	pthread_mutex_unlock(&s->dev.vga->render_lock);
+	g_main_context_pop_thread_default(s->ctx);
+	return NULL;
+}
+
+static gboolean quit_loop(gpointer data)
+{
+	struct vnc_server *s = data;
+	g_main_loop_quit(s->loop);
+	return G_SOURCE_REMOVE;
+}
+
 struct vnc_server *vnc_start(const struct vnc_config *cfg, const struct vnc_devices *dev, struct error *err)
 {
 	rfbLog = rfb_log;
 	rfbErr = rfb_log;
+	/* A client that stops reading holds the VNC thread at most this long. */
+	rfbMaxClientWait = 5000;
 	struct vnc_server *s = g_new0(struct vnc_server, 1);
 	s->cfg = *cfg;
 	s->dev = *dev;
@@ -271,7 +350,16 @@ struct vnc_server *vnc_start(const struct vnc_config *cfg, const struct vnc_devi
 		vnc_stop(s);
 		return NULL;
 	}
-	s->listen_watch = g_unix_fd_add(s->listen_fd, G_IO_IN, on_accept, s);
+	s->ctx = g_main_context_new();
+	s->loop = g_main_loop_new(s->ctx, FALSE);
+	s->listen_watch = add_fd(s, s->listen_fd, G_IO_IN, on_accept);
+	int r = pthread_create(&s->thread, NULL, vnc_thread, s);
+	if (r != 0) {
+		error_errno(err, r, "cannot start the VNC thread");
+		vnc_stop(s);
+		return NULL;
+	}
+	s->thread_started = true;
 	return s;
 }
 
@@ -279,16 +367,19 @@ void vnc_stop(struct vnc_server *s)
 {
 	if (!s)
 		return;
-	if (s->listen_watch)
-		g_source_remove(s->listen_watch);
+	if (s->thread_started) {
+		g_main_context_invoke(s->ctx, quit_loop, s);
+		pthread_join(s->thread, NULL);
+	}
+	drop_source(&s->listen_watch);
 	if (s->screen) {
-		rfbShutdownServer(s->screen, TRUE);
-		rfbProcessEvents(s->screen, 0);       /* reaps the closed clients */
 		s->screen->frameBuffer = NULL;
 		rfbScreenCleanup(s->screen);
 	}
-	if (s->timer)
-		g_source_remove(s->timer);
+	if (s->loop)
+		g_main_loop_unref(s->loop);
+	if (s->ctx)
+		g_main_context_unref(s->ctx);
 	if (s->listen_fd >= 0) {
 		close(s->listen_fd);
 		vnc_unlink(&s->cfg);

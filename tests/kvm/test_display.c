@@ -34,6 +34,7 @@ struct ctx {
 	struct vmproc vm;
 	struct vnctest vnc;
 	char *out;            /* the guest's output after finish() */
+	const char *needle;
 };
 
 #define SKIP_WITHOUT_KVM() do { if (!kvm_usable()) skip(); } while (0)
@@ -289,6 +290,95 @@ static void test_tcp_with_password(void **state)
 	free(c.out);
 }
 
+static bool got_frame(struct vnctest *t, void *ctx)
+{
+	return t->frames > 0;
+}
+
+/* As real viewers do: take the first picture, then send input. */
+static void connect_and_look(struct ctx *c)
+{
+	assert_int_equal(vnctest_connect(&c->vnc, c->sock, "raw", NULL), 0);
+	assert_true(vnctest_wait(&c->vnc, got_frame, NULL, TIMEOUT_MS));
+}
+
+static bool guest_said(struct vnctest *t, void *ctx)
+{
+	struct ctx *c = ctx;
+	vmproc_poll(&c->vm, 0);
+	return strstr(c->vm.obuf, c->needle) != NULL;
+}
+
+/* Keeps reading the screen, as a viewer does, until the guest says NEEDLE. */
+static void watch_until(struct ctx *c, const char *needle)
+{
+	c->needle = needle;
+	if (!vnctest_wait(&c->vnc, guest_said, c, TIMEOUT_MS)) {
+		printf("expected \"%s\"; guest output:\n%s\n", needle, c->vm.obuf);
+		fail();
+	}
+}
+
+/* The tablet's axes: the screen's last pixel is the top of 0..0x7fff. */
+static unsigned axis(unsigned v, unsigned size)
+{
+	return (unsigned)((uint64_t)v * 0x7fff / (size - 1));
+}
+
+static void test_pointer_reaches_the_virtio_tablet(void **state)
+{
+	SKIP_WITHOUT_KVM();
+	struct ctx c;
+	make_dir(&c);
+	char vnc_opt[160];
+	snprintf(vnc_opt, sizeof(vnc_opt), "unix:%s", c.sock);
+	start(&c, "g_input.elf", "--vnc", vnc_opt, "--cmdline", "mode=tablet", NULL);
+	expect_output(&c, "tablet: ready");
+	assert_non_null(strstr(c.vm.obuf, "tablet: name vmdeck tablet\n"));
+	connect_and_look(&c);
+	vnctest_pointer(&c.vnc, 360, 200, 0);
+	vnctest_pointer(&c.vnc, 719, 399, 1);
+	vnctest_pointer(&c.vnc, 719, 399, 0);
+	watch_until(&c, "tablet: event 1 0x110 0");
+	finish(&c, 0);
+	char want[512];
+	/* Text mode is 720x400; EV_ABS=3 X/Y, EV_SYN=0, EV_KEY=1 BTN_LEFT=0x110. */
+	snprintf(want, sizeof(want), "tablet: event 3 0x0 %u\ntablet: event 3 0x1 %u\ntablet: event 0 0x0 0\n"
+		 "tablet: event 3 0x0 32767\ntablet: event 3 0x1 32767\ntablet: event 1 0x110 1\n"
+		 "tablet: event 0 0x0 0\ntablet: event 1 0x110 0\n", axis(360, 720), axis(200, 400));
+	if (!strstr(c.out, want))
+		printf("expected:\n%s\ngot:\n%s\n", want, c.out);
+	assert_non_null(strstr(c.out, want));
+	vnctest_close(&c.vnc);
+	free(c.out);
+}
+
+/* Without a tablet the pointer drives the PS/2 mouse, relatively. */
+static void test_pointer_falls_back_to_the_ps2_mouse(void **state)
+{
+	SKIP_WITHOUT_KVM();
+	struct ctx c;
+	make_dir(&c);
+	char vnc_opt[160];
+	snprintf(vnc_opt, sizeof(vnc_opt), "unix:%s", c.sock);
+	start(&c, "g_input.elf", "--vnc", vnc_opt, "--display", "vga,tablet=off", "--cmdline", "mode=mouse", NULL);
+	expect_output(&c, "mouse: ready");
+	assert_non_null(strstr(c.vm.obuf, "mouse: ack 0xfa\n"));
+	connect_and_look(&c);
+	vnctest_pointer(&c.vnc, 100, 100, 0);     /* where the pointer starts: no motion yet */
+	vnctest_pointer(&c.vnc, 110, 95, 0);      /* right 10, up 5 */
+	vnctest_pointer(&c.vnc, 110, 95, 1);      /* left button */
+	vnctest_pointer(&c.vnc, 107, 95, 0);      /* left 3, released */
+	watch_until(&c, "aux: 0xfd\naux: 0x0\n");
+	finish(&c, 0);
+	assert_non_null(strstr(c.out, "mouse: ready\n"
+		"aux: 0x8\naux: 0xa\naux: 0x5\n"
+		"aux: 0x9\naux: 0x0\naux: 0x0\n"
+		"aux: 0x18\naux: 0xfd\naux: 0x0\n"));
+	vnctest_close(&c.vnc);
+	free(c.out);
+}
+
 /* ---- TigerVNC under Xvfb ------------------------------------------------------- */
 
 static uint32_t be32(const uint8_t *p)
@@ -397,6 +487,8 @@ int main(void)
 		cmocka_unit_test(test_text_then_vbe_framebuffer_then_keys),
 		cmocka_unit_test(test_bzimage_gets_screen_info_and_framebuffer),
 		cmocka_unit_test(test_tcp_with_password),
+		cmocka_unit_test(test_pointer_reaches_the_virtio_tablet),
+		cmocka_unit_test(test_pointer_falls_back_to_the_ps2_mouse),
 		cmocka_unit_test(test_tigervnc_viewer_shows_the_framebuffer),
 	};
 	return cmocka_run_group_tests_name("host KVM: display and VNC", tests, NULL, NULL);
