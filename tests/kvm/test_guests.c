@@ -8,7 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <pthread.h>
+#include <pty.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -279,6 +283,43 @@ static void test_terminal_escape_keys(void **state)
 	spawn_free(&r);
 }
 
+/* A VMM that dies of a bug still gives the terminal back. */
+static void test_terminal_restored_after_vmm_crash(void **state)
+{
+	SKIP_WITHOUT_KVM();
+	int master;
+	pid_t pid = forkpty(&master, NULL, NULL, NULL);
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execl(vmdeck_bin(), "vmdeck", "run", "--kernel", guest_path("g_irq.elf"), "--mem", "64M", NULL);
+		_exit(127);
+	}
+	char buf[4096];
+	size_t got = 0;
+	for (int i = 0; i < 500 && got < sizeof(buf) - 1; i++) {
+		buf[got] = '\0';
+		if (strstr(buf, "irq: ready"))
+			break;
+		struct pollfd p = { master, POLLIN, 0 };
+		if (poll(&p, 1, 20) > 0) {
+			ssize_t n = read(master, buf + got, sizeof(buf) - 1 - got);
+			if (n > 0)
+				got += (size_t)n;
+		}
+	}
+	struct termios raw, after;
+	assert_int_equal(tcgetattr(master, &raw), 0);
+	assert_int_equal(raw.c_lflag & ICANON, 0);         /* vmdeck made it raw */
+	kill(pid, SIGSEGV);
+	int st;
+	waitpid(pid, &st, 0);
+	/* Killed by the signal, or (under a sanitizer) reported and exited. */
+	assert_true(WIFSIGNALED(st) || (WIFEXITED(st) && WEXITSTATUS(st) != 0));
+	assert_int_equal(tcgetattr(master, &after), 0);
+	assert_true(after.c_lflag & ICANON);               /* and gave it back */
+	close(master);
+}
+
 struct background {
 	char *argv[16];
 	struct spawn_result r;
@@ -366,6 +407,7 @@ int main(void)
 		cmocka_unit_test(test_serial_none_prints_nothing),
 		cmocka_unit_test(test_terminal_escape_keys),
 		cmocka_unit_test(test_serial_socket_console),
+		cmocka_unit_test(test_terminal_restored_after_vmm_crash),
 	};
 	return cmocka_run_group_tests_name("host KVM: tiny guests", tests, need_kvm, NULL);
 }
