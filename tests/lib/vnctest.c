@@ -1,4 +1,5 @@
 #include <rfb/rfbclient.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -49,8 +50,8 @@ static void quiet(const char *fmt, ...)
 int vnctest_connect(struct vnctest *t, const char *target, const char *encodings, const char *password)
 {
 	memset(t, 0, sizeof(*t));
-	rfbClientLog = quiet;
-	rfbClientErr = quiet;
+	rfbClientLog = getenv("VNCTEST_VERBOSE") ? rfbClientLog : quiet;
+	rfbClientErr = getenv("VNCTEST_VERBOSE") ? rfbClientErr : quiet;
 	rfbClient *c = rfbGetClient(8, 3, 4);
 	if (!c)
 		return -1;
@@ -114,8 +115,10 @@ bool vnctest_wait(struct vnctest *t, bool (*done)(struct vnctest *t, void *ctx),
 		if (now_ms() > end)
 			return false;
 		int n = WaitForMessage(t->c, 50000);
-		if (n < 0 || (n > 0 && !HandleRFBServerMessage(t->c)))
+		if (n < 0 || (n > 0 && !HandleRFBServerMessage(t->c))) {
+			printf("vnctest: the connection failed (%s)\n", n < 0 ? "wait" : "message");
 			return false;
+		}
 	}
 	return true;
 }
