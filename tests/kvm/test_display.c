@@ -475,6 +475,32 @@ static void test_tigervnc_viewer_shows_the_framebuffer(void **state)
 #undef c
 }
 
+/* Mistakes in the display options: one sentence, exit 2, no VM started. */
+static void test_bad_display_options_exit_2(void **state)
+{
+	static const char *const cases[][3] = {
+		{ "--display", "foo", "--display takes vga or none, not 'foo'" },
+		{ "--display", "vga,tablet=maybe", "tablet" },
+		{ "--keymap", "xx", "--keymap takes us, de, fr, not 'xx'" },
+		{ "--vnc", "tcp:99999", "1 to 65535" },
+		{ "--vnc", "tcp:10.0.0.999:5900", "not a numeric IP address" },
+		{ "--vnc", "tcp:5900,password=/nonexistent", "/nonexistent" },
+		{ "--name", "../x", "--name takes" },
+	};
+	struct ctx *c = *state;
+	char *env[] = { c->env_xdg, NULL };
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *argv[] = { (char *)vmdeck_bin(), "run", "--kernel", (char *)guest_path("g_hello.elf"), "--mem",
+				 "64M", (char *)cases[i][0], (char *)cases[i][1], NULL };
+		struct spawn_result r;
+		assert_int_equal(spawn_run(argv, env, NULL, TIMEOUT_MS, &r), 0);
+		if (r.status != 2 || !strstr(r.err, cases[i][2]) || strchr(r.err, '\n') != r.err + strlen(r.err) - 1)
+			fail_msg("%s %s: status %d, stderr \"%s\"", cases[i][0], cases[i][1], r.status, r.err);
+		assert_string_equal(r.out, "");
+		spawn_free(&r);
+	}
+}
+
 /* Whatever a failed assertion left behind: the VM, the client, the files. */
 static int setup(void **state)
 {
@@ -509,6 +535,7 @@ int main(void)
 		T(test_pointer_reaches_the_virtio_tablet),
 		T(test_pointer_falls_back_to_the_ps2_mouse),
 		T(test_tigervnc_viewer_shows_the_framebuffer),
+		T(test_bad_display_options_exit_2),
 	};
 	return cmocka_run_group_tests_name("host KVM: display and VNC", tests, NULL, NULL);
 }

@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MIN_LIT 2000
+#define MIN_LIT 300         /* a line of text is ~900 */
 #define MAP_COLS 64
 #define MAP_ROWS 24
 
