@@ -9,7 +9,7 @@ VERSION := 0.1.0
 
 # Debian packages the build, the tests and `make run` need.
 DEBS := build-essential pkg-config clang libclang-rt-14-dev \
-	libpng-dev vncsnapshot tigervnc-viewer x11-apps \
+	libpng-dev tigervnc-viewer x11-apps \
 	libncurses-dev libvirt-dev libvncserver-dev libslirp-dev libglib2.0-dev \
 	libcmocka-dev libjson-c-dev liburing-dev \
 	qemu-utils qemu-system-x86 acpica-tools busybox-static cpio xz-utils \
