@@ -95,7 +95,6 @@ static void set_format(rfbScreenInfoPtr screen)
 
 static void schedule(struct vnc_server *s, unsigned ms);
 
-/* One frame: render, tell libvncserver what changed, let it send. */
 /* A screen dump may have rendered a new mode meanwhile: libvncserver
  * learns the size before it reads the surface again.  Under render_lock. */
 static void sync_size(struct vnc_server *s)
@@ -109,6 +108,7 @@ static void sync_size(struct vnc_server *s)
 	}
 }
 
+/* One frame: render, tell libvncserver what changed, let it send. */
 static gboolean on_refresh(gpointer data)
 {
 	struct vnc_server *s = data;
