@@ -307,6 +307,7 @@ static rfbScreenInfoPtr make_screen(struct vnc_server *s)
 static void *vnc_thread(void *arg)
 {
 	struct vnc_server *s = arg;
+	pthread_setname_np(pthread_self(), "vnc");
 	g_main_context_push_thread_default(s->ctx);
 	g_main_loop_run(s->loop);
 	/* Clients go while this context still runs their watches' owner. */

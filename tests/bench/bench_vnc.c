@@ -3,9 +3,11 @@
  * whole 1024x768 screen continuously (goal: at least 30 frames per second
  * to a local client), with the bytes each frame costs.
  *
- * The VMM's CPU is its main thread's (the VNC server and renderer run
- * there); the vCPU thread's time is the guest's own drawing. */
+ * The VMM's CPU is that of all its threads but the vCPUs (the VNC server
+ * and the renderer run on the "vnc" thread); the vCPU threads' time is the
+ * guest's own drawing. */
 #include <rfb/rfbclient.h>
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +50,32 @@ static double cpu_seconds(pid_t pid, pid_t tid)
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* CPU seconds of every thread of PID but the vCPUs ("vcpuN"). */
+static double vmm_cpu_seconds(pid_t pid)
+{
+	char dir[64];
+	snprintf(dir, sizeof(dir), "/proc/%d/task", pid);
+	DIR *d = opendir(dir);
+	double total = 0;
+	for (struct dirent *e; d && (e = readdir(d));) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[320], comm[32] = "";
+		snprintf(path, sizeof(path), "%s/%s/comm", dir, e->d_name);
+		FILE *f = fopen(path, "r");
+		if (f) {
+			if (!fgets(comm, sizeof(comm), f))
+				comm[0] = '\0';
+			fclose(f);
+		}
+		if (strncmp(comm, "vcpu", 4))
+			total += cpu_seconds(pid, (pid_t)atoi(e->d_name));
+	}
+	if (d)
+		closedir(d);
+	return total;
+}
+
 /* Bytes this process has read (the VNC socket is nearly all of it). */
 static unsigned long long bytes_read(void)
 {
@@ -71,7 +99,7 @@ struct result {
 	double fps, bytes_per_frame, vmm_cpu, process_cpu;
 };
 
-static int measure(const char *bench, const char *encodings, struct result *r)
+static int measure(const char *bench, const char *encodings, int seconds, struct result *r)
 {
 	char dir[] = "/tmp/vmdeck-bench-XXXXXX";
 	if (!mkdtemp(dir))
@@ -101,13 +129,13 @@ static int measure(const char *bench, const char *encodings, struct result *r)
 	vnctest_wait(&t, never, NULL, 1000);         /* the first full frame is not counted */
 	unsigned frames0 = t.frames;
 	unsigned long long bytes0 = bytes_read();
-	double t0 = now_s(), cpu0 = cpu_seconds(vm.pid, vm.pid), all0 = cpu_seconds(vm.pid, 0);
-	vnctest_wait(&t, never, NULL, SECONDS * 1000);
+	double t0 = now_s(), cpu0 = vmm_cpu_seconds(vm.pid), all0 = cpu_seconds(vm.pid, 0);
+	vnctest_wait(&t, never, NULL, seconds * 1000);
 	double dt = now_s() - t0;
 	unsigned frames = t.frames - frames0;
 	r->fps = frames / dt;
 	r->bytes_per_frame = frames ? (double)(bytes_read() - bytes0) / frames : 0;
-	r->vmm_cpu = 100 * (cpu_seconds(vm.pid, vm.pid) - cpu0) / dt;
+	r->vmm_cpu = 100 * (vmm_cpu_seconds(vm.pid) - cpu0) / dt;
 	r->process_cpu = 100 * (cpu_seconds(vm.pid, 0) - all0) / dt;
 	vnctest_close(&t);
 	rc = 0;
@@ -128,8 +156,8 @@ int main(void)
 		return 0;
 	struct result r;
 	int status = 0;
-	if (measure("idle", "raw", &r) == 0) {
-		printf("vnc idle guest, client connected: VMM main thread %.2f%% of a core (goal <= 1%%), "
+	if (measure("idle", "raw", 3 * SECONDS, &r) == 0) {
+		printf("vnc idle guest, client connected: VMM without vCPUs %.2f%% of a core (goal <= 1%%), "
 		       "whole VMM %.2f%%, %.1f frames/s\n", r.vmm_cpu, r.process_cpu, r.fps);
 		if (r.vmm_cpu > 1.0)
 			status = 1;
@@ -138,12 +166,12 @@ int main(void)
 	}
 	const char *encs[] = { "raw", "zrle", "tight" };
 	for (unsigned i = 0; i < 3; i++) {
-		if (measure("animate", encs[i], &r) != 0) {
+		if (measure("animate", encs[i], SECONDS, &r) != 0) {
 			status = 1;
 			continue;
 		}
 		printf("vnc full-screen 1024x768 redraw, %s: %.1f frames/s delivered (goal >= 30), %.0f bytes/frame, "
-		       "VMM main thread %.1f%% of a core (vCPU drawing included: %.1f%%)\n", encs[i], r.fps,
+		       "VMM without vCPUs %.1f%% of a core (with the vCPU drawing: %.1f%%)\n", encs[i], r.fps,
 		       r.bytes_per_frame, r.vmm_cpu, r.process_cpu);
 		if (i == 0 && r.fps < 30)
 			status = 1;
