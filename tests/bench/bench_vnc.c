@@ -60,8 +60,9 @@ static double vmm_cpu_seconds(pid_t pid)
 	for (struct dirent *e; d && (e = readdir(d));) {
 		if (e->d_name[0] == '.')
 			continue;
-		char path[320], comm[32] = "";
-		snprintf(path, sizeof(path), "%s/%s/comm", dir, e->d_name);
+		char path[128], comm[32] = "";
+		pid_t tid = (pid_t)atoi(e->d_name);
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tid);
 		FILE *f = fopen(path, "r");
 		if (f) {
 			if (!fgets(comm, sizeof(comm), f))
@@ -69,7 +70,7 @@ static double vmm_cpu_seconds(pid_t pid)
 			fclose(f);
 		}
 		if (strncmp(comm, "vcpu", 4))
-			total += cpu_seconds(pid, (pid_t)atoi(e->d_name));
+			total += cpu_seconds(pid, tid);
 	}
 	if (d)
 		closedir(d);
