@@ -26,6 +26,9 @@ static const char run_help[] =
 	"                       a socket (mode 0600) takes several consoles, each of which sees\n"
 	"                       the last 64 KiB of output first\n"
 	"  --no-reboot          exit when the guest reboots instead of booting again\n"
+	"  --disk SPEC          a virtio disk: FILE[,format=qcow2|raw][,readonly=on]\n"
+	"                       [,cache=writeback|none|unsafe]; repeatable (up to 8), the\n"
+	"                       guest sees /dev/vda, /dev/vdb, ... in this order\n"
 	"  --name NAME          the VM's name, used for its sockets (default: vm)\n"
 	"  --display MODE       vga (default): a VGA with Bochs VBE and a virtio tablet;\n"
 	"                       vga,tablet=off: without the tablet; none: no display\n"
@@ -48,15 +51,15 @@ static int exec_run(int argc, char **argv);
 const struct cli_cmd cmd_run_entry = {
 	.name = "run",
 	.args = "--kernel FILE [--initrd FILE] [--cmdline STR] [--mem SIZE] [--cpus N] "
-		"[--serial stdio|file:PATH|socket:PATH|none] [--no-reboot] [--name NAME] [--display vga|none] "
-		"[--vnc unix|unix:PATH|tcp:[ADDR:]PORT|none] [--keymap us|de|fr]",
+		"[--serial stdio|file:PATH|socket:PATH|none] [--no-reboot] [--disk SPEC]... [--name NAME] "
+		"[--display vga|none] [--vnc unix|unix:PATH|tcp:[ADDR:]PORT|none] [--keymap us|de|fr]",
 	.summary = "boot a kernel in a VM in the foreground, serial console on stdio",
 	.help = run_help,
 	.exec = exec_run,
 };
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_SERIAL, OPT_NO_REBOOT,
-       OPT_NAME, OPT_DISPLAY, OPT_VNC, OPT_KEYMAP };
+       OPT_DISK, OPT_NAME, OPT_DISPLAY, OPT_VNC, OPT_KEYMAP };
 
 /* Display options are checked here so that mistakes exit with status 2. */
 static int check_display(const struct cli_cmd *cmd, const struct vm_config *cfg)
@@ -91,6 +94,7 @@ static int exec_run(int argc, char **argv)
 		{ "cpus", required_argument, NULL, OPT_CPUS },
 		{ "serial", required_argument, NULL, OPT_SERIAL },
 		{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
+		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "display", required_argument, NULL, OPT_DISPLAY },
 		{ "vnc", required_argument, NULL, OPT_VNC },
@@ -126,6 +130,11 @@ static int exec_run(int argc, char **argv)
 				return cli_usage_error(cmd, "%s", err.msg);
 			break;
 		case OPT_NO_REBOOT: cfg.no_reboot = true; break;
+		case OPT_DISK:
+			if (cfg.nr_disks == VM_MAX_DISKS)
+				return cli_usage_error(cmd, "--disk can be given at most %d times", VM_MAX_DISKS);
+			cfg.disks[cfg.nr_disks++] = optarg;
+			break;
 		case OPT_NAME:
 			if (!vmlib_name_valid(optarg))
 				return cli_usage_error(cmd, "--name takes 1 to 64 letters, digits, '.', '-' or '_' "

@@ -233,6 +233,9 @@ build_l1() {
 	# shellcheck disable=SC2086
 	install_modules "$GENERIC_ROOT" "$stage" $L1_MODULES
 	install_with_libs "$(command -v qemu-system-x86_64)" "$stage"
+	# qemu-img checks the images the VMM under test wrote.
+	command -v qemu-img >/dev/null || cannot "qemu-img is not installed (make deps)"
+	install_with_libs "$(command -v qemu-img)" "$stage"
 	for f in $QEMU_FIRMWARE; do
 		mkdir -p "$stage$(dirname "$f")"
 		cp -L "$f" "$stage$f" || cannot "QEMU firmware $f is missing"
