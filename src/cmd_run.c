@@ -29,7 +29,8 @@ static const char run_help[] =
 	"  --disk SPEC          a virtio disk: FILE[,format=qcow2|raw][,readonly=on]\n"
 	"                       [,cache=writeback|none|unsafe]; repeatable (up to 8), the\n"
 	"                       guest sees /dev/vda, /dev/vdb, ... in this order\n"
-	"  --name NAME          the VM's name, used for its sockets (default: vm)\n"
+	"  --name NAME          the VM's name, used for its sockets (default: the first\n"
+	"                       free of vm, vm-2, vm-3, ...)\n"
 	"  --display MODE       vga (default): a VGA with Bochs VBE and a virtio tablet;\n"
 	"                       vga,tablet=off: without the tablet; none: no display\n"
 	"  --vnc WHERE          the display's VNC server: unix (default, the socket\n"
@@ -68,7 +69,7 @@ static int check_display(const struct cli_cmd *cmd, const struct vm_config *cfg)
 	struct vnc_config vnc;
 	if (cfg->keymap && !keymap_find(cfg->keymap))
 		return cli_usage_error(cmd, "--keymap takes %s, not '%s'", keymap_names(), cfg->keymap);
-	if (cfg->vnc && vnc_parse(cfg->vnc, cfg->name, &vnc, &err) < 0)
+	if (cfg->vnc && vnc_parse(cfg->vnc, cfg->name_given ? cfg->name : NULL, &vnc, &err) < 0)
 		return cli_usage_error(cmd, "%s", err.msg);
 	return 0;
 }
@@ -140,6 +141,7 @@ static int exec_run(int argc, char **argv)
 				return cli_usage_error(cmd, "--name takes 1 to 64 letters, digits, '.', '-' or '_' "
 						       "(not starting with '.'), not '%s'", optarg);
 			cfg.name = optarg;
+			cfg.name_given = true;
 			break;
 		case OPT_DISPLAY: cfg.display = optarg; break;
 		case OPT_VNC: cfg.vnc = optarg; break;

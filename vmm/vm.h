@@ -45,6 +45,7 @@ struct vm_device {
 
 struct vm_config {
 	const char *name;
+	bool name_given;         /* --name: else sockets take the first free default */
 	const char *kernel;
 	const char *initrd;      /* NULL: none */
 	const char *cmdline;     /* NULL: the default */

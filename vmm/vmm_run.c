@@ -113,7 +113,7 @@ static int start_vnc(struct runner *r, struct error *err)
 {
 	const struct vm_config *cfg = &r->vm.cfg;
 	struct vnc_config vc;
-	if (!r->vm.vga || vnc_parse(cfg->vnc ? cfg->vnc : "unix", cfg->name, &vc, err) < 0)
+	if (!r->vm.vga || vnc_parse(cfg->vnc ? cfg->vnc : "unix", cfg->name_given ? cfg->name : NULL, &vc, err) < 0)
 		return r->vm.vga ? -1 : 0;
 	if (vc.kind == VNC_NONE)
 		return 0;

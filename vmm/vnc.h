@@ -29,7 +29,9 @@ struct vnc_config {
 };
 
 /* Parses --vnc: "none", "unix", "unix:PATH", "tcp:PORT" or "tcp:ADDR:PORT",
- * each with an optional ",password=FILE".  NAME makes the default path. */
+ * each with an optional ",password=FILE".  NAME makes the default path
+ * NAME.vnc; without a name (NULL) it is the first of vm.vnc, vm-2.vnc, ...
+ * that no running VMM serves. */
 int vnc_parse(const char *spec, const char *name, struct vnc_config *cfg, struct error *err);
 
 struct vga;

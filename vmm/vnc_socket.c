@@ -54,6 +54,26 @@ static int parse_tcp(const char *rest, struct vnc_config *cfg, struct error *err
 	return 0;
 }
 
+static bool answers(const char *path);
+
+/* A VM without a name takes the first socket nobody serves of vm.vnc,
+ * vm-2.vnc, vm-3.vnc, ... so that anonymous VMs do not collide. */
+static int free_default_path(struct vnc_config *cfg, struct error *err)
+{
+	for (unsigned i = 1; i < 1000; i++) {
+		char file[32];
+		if (i == 1)
+			snprintf(file, sizeof(file), "vm.vnc");
+		else
+			snprintf(file, sizeof(file), "vm-%u.vnc", i);
+		if (rundir_path(file, cfg->path, sizeof(cfg->path), err) < 0)
+			return -1;
+		if (!answers(cfg->path))
+			return 0;
+	}
+	return error_set(err, "--vnc: every default socket name from vm to vm-999 is in use; use --name");
+}
+
 static int parse_head(const char *head, const char *name, struct vnc_config *cfg, struct error *err)
 {
 	if (!strcmp(head, "none")) {
@@ -71,9 +91,12 @@ static int parse_head(const char *head, const char *name, struct vnc_config *cfg
 		strcpy(cfg->path, head + 5);
 		return 0;
 	}
-	char file[128];
-	snprintf(file, sizeof(file), "%s.vnc", name);
-	return rundir_path(file, cfg->path, sizeof(cfg->path), err);
+	if (name) {
+		char file[128];
+		snprintf(file, sizeof(file), "%s.vnc", name);
+		return rundir_path(file, cfg->path, sizeof(cfg->path), err);
+	}
+	return free_default_path(cfg, err);
 }
 
 int vnc_parse(const char *spec, const char *name, struct vnc_config *cfg, struct error *err)
@@ -92,18 +115,26 @@ int vnc_parse(const char *spec, const char *name, struct vnc_config *cfg, struct
 	return r;
 }
 
+/* True when a server accepts connections at PATH. */
+static bool answers(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return false;
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	int r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	return r == 0;
+}
+
 /* A socket file that nobody answers on is left over from a VMM that was
  * killed: it goes.  One that answers belongs to a running VM. */
 static int claim_unix_path(const char *path, struct error *err)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	strcpy(sa.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return error_errno(err, errno, "cannot create a socket");
-	int r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	close(fd);
-	if (r == 0)
+	if (answers(path))
 		return error_set(err, "another VMM already serves VNC on '%s' (is a VM of that name running? "
 				 "use --name)", path);
 	if (unlink(path) < 0 && errno != ENOENT)

@@ -475,6 +475,34 @@ static void test_tigervnc_viewer_shows_the_framebuffer(void **state)
 #undef c
 }
 
+/* VMs without --name do not collide: vm.vnc, then vm-2.vnc. */
+static void test_anonymous_vms_take_the_next_free_socket(void **state)
+{
+	SKIP_WITHOUT_KVM();
+	struct ctx *c = *state;
+	struct vmproc second;
+	start(c, "g_vga.bz", NULL);
+	expect_output(c, "vga: lfb ready");
+	char *argv[] = { (char *)vmdeck_bin(), "run", "--kernel", (char *)guest_path("g_vga.bz"), "--mem", "64M", NULL };
+	char *env[] = { c->env_xdg, NULL };
+	assert_int_equal(vmproc_start(&second, argv, env), 0);
+	bool up = vmproc_wait_for(&second, "vga: lfb ready", TIMEOUT_MS);
+	char a[160], b[160];
+	snprintf(a, sizeof(a), "%s/vmdeck/vm.vnc", c->dir);
+	snprintf(b, sizeof(b), "%s/vmdeck/vm-2.vnc", c->dir);
+	bool both = access(a, F_OK) == 0 && access(b, F_OK) == 0;
+	kill(second.pid, SIGTERM);
+	int st = vmproc_wait(&second, TIMEOUT_MS);
+	if (!up || st != 0)
+		printf("second VM: status %d, stderr: %s\n", st, second.ebuf);
+	vmproc_free(&second);
+	kill(c->vm.pid, SIGTERM);
+	finish(c, 0);
+	assert_true(up);
+	assert_true(both);
+	assert_int_equal(st, 0);
+}
+
 /* Mistakes in the display options: one sentence, exit 2, no VM started. */
 static void test_bad_display_options_exit_2(void **state)
 {
@@ -535,6 +563,7 @@ int main(void)
 		T(test_pointer_reaches_the_virtio_tablet),
 		T(test_pointer_falls_back_to_the_ps2_mouse),
 		T(test_tigervnc_viewer_shows_the_framebuffer),
+		T(test_anonymous_vms_take_the_next_free_socket),
 		T(test_bad_display_options_exit_2),
 	};
 	return cmocka_run_group_tests_name("host KVM: display and VNC", tests, NULL, NULL);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "tests/lib/testlib.h"
 #include "vmm/vnc.h"
@@ -27,6 +28,20 @@ static void test_forms(void **state)
 	snprintf(want, sizeof(want), "%s/vmdeck", dir);
 	assert_int_equal(stat(want, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0700);
+	/* Without a name: the first default nobody serves. */
+	assert_int_equal(vnc_parse("unix", NULL, &c, &err), 0);
+	snprintf(want, sizeof(want), "%s/vmdeck/vm.vnc", dir);
+	assert_string_equal(c.path, want);
+	int fd = vnc_listen(&c, &err);
+	assert_true(fd >= 0);
+	struct vnc_config c2;
+	assert_int_equal(vnc_parse("unix", NULL, &c2, &err), 0);
+	snprintf(want, sizeof(want), "%s/vmdeck/vm-2.vnc", dir);
+	assert_string_equal(c2.path, want);
+	assert_int_equal(vnc_listen(&c, &err), -1);             /* a served socket is never taken over */
+	tl_assert_contains(err.msg, "already serves VNC");
+	close(fd);
+	vnc_unlink(&c);
 	assert_int_equal(vnc_parse("unix:/tmp/x.sock", "vm", &c, &err), 0);
 	assert_string_equal(c.path, "/tmp/x.sock");
 	assert_int_equal(vnc_parse("none", "vm", &c, &err), 0);
