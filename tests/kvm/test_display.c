@@ -437,6 +437,30 @@ static void stop(pid_t pid)
 	}
 }
 
+/* Starts Xvfb on a display number it picks itself (-displayfd: no clash
+ * with other X servers on the machine); writes ":N" into DISPLAY. */
+static pid_t start_xvfb(char *display, size_t len)
+{
+	int fds[2];
+	if (pipe(fds) < 0)
+		return -1;
+	char fd_arg[16];
+	snprintf(fd_arg, sizeof(fd_arg), "%d", fds[1]);
+	char *argv[] = { "Xvfb", "-displayfd", fd_arg, "-screen", "0", "1024x768x24", "-nolisten", "tcp", NULL };
+	pid_t pid = spawn_quiet(argv, NULL);
+	close(fds[1]);
+	char num[16] = "";
+	ssize_t n = read(fds[0], num, sizeof(num) - 1);     /* written once the server is ready */
+	close(fds[0]);
+	if (n <= 0) {
+		stop(pid);
+		return -1;
+	}
+	num[n] = '\0';
+	snprintf(display, len, ":%d", atoi(num));
+	return pid;
+}
+
 static void test_tigervnc_viewer_shows_the_framebuffer(void **state)
 {
 	SKIP_WITHOUT_KVM();
@@ -448,20 +472,18 @@ static void test_tigervnc_viewer_shows_the_framebuffer(void **state)
 #define c (*cp)
 	char vnc_opt[160], display[16], shot[128];
 	snprintf(vnc_opt, sizeof(vnc_opt), "unix:%s", c.sock);
-	snprintf(display, sizeof(display), ":%d", 90 + getpid() % 100);
 	snprintf(shot, sizeof(shot), "%s/shot.xwd", c.dir);
 	start(&c, "g_vga.bz", "--vnc", vnc_opt, NULL);
 	expect_output(&c, "vga: lfb ready");
-	char *xvfb[] = { "Xvfb", display, "-screen", "0", "1024x768x24", "-nolisten", "tcp", NULL };
-	pid_t x = spawn_quiet(xvfb, NULL);
-	usleep(700 * 1000);
+	pid_t x = start_xvfb(display, sizeof(display));
+	assert_true(x > 0);
 	char *viewer[] = { "vncviewer", "-FullScreen=1", "-AutoSelect=0", "-PreferredEncoding=ZRLE",
 			   "-FullColor=1", "-NoJPEG=1", "-Shared=1", c.sock, NULL };
 	pid_t v = spawn_quiet(viewer, display);
 	bool ok = false;
 	char cmd[256];
 	snprintf(cmd, sizeof(cmd), "xwd -root -silent -display %s > %s 2>/dev/null", display, shot);
-	for (int i = 0; i < 60 && !ok; i++) {
+	for (int i = 0; i < 120 && !ok; i++) {
 		usleep(250 * 1000);
 		ok = system(cmd) == 0 && xwd_matches(shot, false);
 	}
