@@ -11,11 +11,11 @@ VERSION := 0.1.0
 DEBS := build-essential pkg-config clang libclang-rt-14-dev \
 	libpng-dev tigervnc-viewer x11-apps \
 	libncurses-dev libvirt-dev libvncserver-dev libslirp-dev libglib2.0-dev \
-	libcmocka-dev libjson-c-dev liburing-dev zlib1g-dev \
+	libcmocka-dev libjson-c-dev zlib1g-dev \
 	qemu-utils qemu-system-x86 acpica-tools busybox-static cpio xz-utils \
 	tshark tmux xvfb
 # Libraries found with pkg-config.
-PKGS := ncursesw libvirt libvncserver libvncclient slirp glib-2.0 json-c liburing zlib libpng
+PKGS := ncursesw libvirt libvncserver libvncclient slirp glib-2.0 json-c zlib libpng
 TEST_PKGS := cmocka
 
 SANITIZE ?=

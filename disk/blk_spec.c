@@ -1,9 +1,10 @@
 /* "FILE[,format=raw|qcow2][,readonly=on|off][,cache=writeback|none|unsafe]":
- * the --disk argument, parsed for the VMM. */
+ * the --disk argument, parsed for the VMM (",," is a comma in FILE). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "disk/blk.h"
+#include "src/kvopts.h"
 
 static int bool_value(const char *v, bool *out)
 {
@@ -36,22 +37,25 @@ static int apply(const char *key, const char *v, struct blk_options *o, struct e
 int blk_spec_parse(const char *spec, char **path, struct blk_options *o, struct error *err)
 {
 	*path = NULL;
-	char *copy = strdup(spec);
-	if (!copy)
-		return error_set(err, "out of memory");
-	char *save = NULL, *file = strtok_r(copy, ",", &save);
-	int ret = file && *spec != ',' ? 0 : error_set(err, "a disk needs a file name before its options");
-	for (char *kv = strtok_r(NULL, ",", &save); !ret && kv; kv = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(kv, '=');
-		if (!eq) {
-			ret = error_set(err, "disk option '%s' needs =VALUE", kv);
-			break;
-		}
-		*eq = 0;
-		ret = apply(kv, eq + 1, o, err);
+	struct kvopts kv;
+	/* kvopts reads ",," as a literal comma, so file names may hold commas. */
+	if (kvopts_parse(&kv, spec, "--disk", err) < 0) {
+		kvopts_free(&kv);
+		return -1;
+	}
+	const char *file = kvopts_head(&kv);
+	int ret = file && *file ? 0 : error_set(err, "a disk needs a file name before its options");
+	for (unsigned i = 0; !ret && i < kv.nr; i++) {
+		const struct kvopt *item = &kv.items[i];
+		if (!item->key)
+			continue;
+		if (!item->has_value)
+			ret = error_set(err, "disk option '%s' needs =VALUE", item->key);
+		else
+			ret = apply(item->key, item->value, o, err);
 	}
 	if (!ret && !(*path = strdup(file)))
 		ret = error_set(err, "out of memory");
-	free(copy);
+	kvopts_free(&kv);
 	return ret;
 }

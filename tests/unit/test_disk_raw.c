@@ -174,6 +174,11 @@ static void test_spec_parse(void **state)
 	assert_int_equal(blk_spec_parse(",format=raw", &path, &o, &err), -1);
 	assert_int_equal(blk_spec_parse("d.img,readonly", &path, &o, &err), -1);
 	assert_null(path);
+	/* ",," is a comma in the file name, as QEMU reads it. */
+	assert_int_equal(blk_spec_parse("/vm/a,,b.img,format=raw", &path, &o, &err), 0);
+	assert_string_equal(path, "/vm/a,b.img");
+	assert_int_equal(o.format, BLK_FORMAT_RAW);
+	free(path);
 }
 
 int main(void)
