@@ -16,5 +16,8 @@ static int create_disks(struct vm *vm, struct error *err)
 
 int vm_create_devices(struct vm *vm, struct error *err)
 {
+	/* Display: VGA, the virtio tablet (vm_display.c). */
+	if (vm_display_create(vm, err) < 0)
+		return -1;
 	return create_disks(vm, err);
 }

@@ -175,24 +175,34 @@ static void test_image_in_use_is_refused(void **state)
 		skip();
 	const char *img = path_in_dir("shared.qcow2");
 	sh("%s img create -q -f qcow2 %s 16M", vmdeck_bin(), img);
-	/* g_irq waits for serial input that never comes, holding the disk. */
+	/* g_irq waits for serial input that never comes, holding the disk.  Its
+	 * serial log says when it runs: the disk is open by then.  (Probing
+	 * with `img info` would race: the probe's own lock can refuse the
+	 * holder.) */
+	const char *log = path_in_dir("holder.log");
+	char serial[300];
+	snprintf(serial, sizeof(serial), "file:%s", log);
 	char *holder[] = { (char *)vmdeck_bin(), "run", "--kernel", (char *)guest_path("g_irq.elf"), "--mem", "64M",
-			   "--disk", (char *)img, "--serial", "none", NULL };
+			   "--disk", (char *)img, "--serial", serial, NULL };
 	pid_t pid = fork();
 	if (pid == 0) {
 		execv(holder[0], holder);
 		_exit(127);
 	}
-	/* Wait until the holder has the image: then even `img info` is refused. */
-	char probe[512];
-	snprintf(probe, sizeof(probe), "%s img info %s >/dev/null 2>&1", vmdeck_bin(), img);
-	bool held = false;
-	for (int i = 0; i < 200 && !held; i++) {
-		held = system(probe) != 0;
-		if (!held)
+	bool ready = false;
+	for (int i = 0; i < 400 && !ready; i++) {
+		char text[256] = "";
+		FILE *f = fopen(log, "r");
+		if (f) {
+			size_t n = fread(text, 1, sizeof(text) - 1, f);
+			text[n] = '\0';
+			fclose(f);
+		}
+		ready = strstr(text, "irq: ready") != NULL;
+		if (!ready)
 			usleep(50 * 1000);
 	}
-	assert_true(held);
+	assert_true(ready);
 	struct spawn_result r;
 	run_guest(&r, img, "seed=1");
 	kill(pid, SIGTERM);

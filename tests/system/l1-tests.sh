@@ -16,6 +16,7 @@
 set -u
 
 L2_KERNEL=/l2/vmlinuz
+L2_GENERIC=/l2/vmlinuz-generic
 L2_INITRD=/l2/initrd.cpio
 L2_CMDLINE_BASE="console=ttyS0 panic=-1 quiet"
 VMDECK=/payload/bin/vmdeck
@@ -25,7 +26,7 @@ TIMEOUT=120
 # long to exit before the scenario is declared stuck.
 GRACE=15
 LOGDIR=/tmp/l1-logs
-ALL_SCENARIOS="qemu-reference vmdeck-boot-smp vmdeck-reboot-noreboot vmdeck-disk vmdeck-library"
+ALL_SCENARIOS="qemu-reference vmdeck-boot-smp vmdeck-reboot-noreboot vmdeck-disk vmdeck-display vmdeck-library"
 
 # ---- running a guest and reading its output ---------------------------------
 
@@ -123,6 +124,44 @@ scenario_vmdeck_reboot_noreboot() {
 	run_guest vmdeck-reboot-noreboot "$VMDECK" run --kernel "$L2_KERNEL" --initrd "$L2_INITRD" \
 		--cpus 2 --mem 256M --serial stdio --no-reboot --cmdline "$(l2_cmdline reboot)"
 	judge_boot vmdeck-reboot-noreboot reboot "" vmdeck-reboot
+}
+
+# The L2 generic kernel's console on the VGA, seen through the VMM's VNC
+# socket by l1vnc, which then types a line that the guest's shell reads from
+# the console and echoes on the serial port.
+scenario_vmdeck_display() {
+	sock=/tmp/l2-display.vnc
+	rm -f "$sock"
+	run_guest vmdeck-display "$VMDECK" run --kernel "$L2_GENERIC" --initrd "$L2_INITRD" \
+		--mem 256M --serial stdio --vnc "unix:$sock" \
+		--cmdline "console=tty0 console=ttyS0 panic=-1 quiet vmdeck.test=display" &
+	guest=$!
+	log=$LOGDIR/vmdeck-display.log
+	i=0
+	while [ "$i" -lt "$TIMEOUT" ] && ! grep -q "L2 display-ready" "$log" 2>/dev/null; do
+		sleep 1
+		i=$((i + 1))
+	done
+	vnc_detail="L2 never said display-ready"
+	vnc_rc=1
+	if grep -q "L2 display-ready" "$log"; then
+		l1vnc "$sock" 60 vmdeck-typed >"$LOGDIR/l1vnc.log" 2>&1
+		vnc_rc=$?
+		sed 's/^/[vmdeck-display] /' "$LOGDIR/l1vnc.log"
+		vnc_detail=$(grep "lit pixels" "$LOGDIR/l1vnc.log" | head -n 1)
+	fi
+	wait "$guest"
+	LOG=$log
+	RC=$(cat "$LOGDIR/vmdeck-display.rc")
+	why=""
+	[ "$vnc_rc" = 0 ] || why="the screen over VNC stayed black ($vnc_detail);"
+	grep -q "L2 typed vmdeck-typed" "$LOG" || why="$why the line typed over VNC never reached the guest's shell;"
+	[ "$RC" = 0 ] || why="$why exit status $RC;"
+	if [ -z "$why" ]; then
+		result vmdeck-display pass "$vnc_detail, typed line echoed, fb $(fact fb), exit 0"
+	else
+		result vmdeck-display fail "$why last line: $(last_words)"
+	fi
 }
 
 # The disk survives a guest reboot and the image stays consistent: the

@@ -60,6 +60,19 @@ scenario_reboot() {
 	reboot -f
 }
 
+# The display: the kernel's framebuffer console (vesafb from screen_info)
+# shows text, and a line typed on the PS/2 keyboard (over VNC) reaches a
+# shell reading the console's terminal.
+scenario_display() {
+	echo "L2 fb $(tr ' ' '_' </sys/class/graphics/fb0/name 2>/dev/null || echo none)"
+	echo "L2 serio $(ls /sys/bus/serio/devices 2>/dev/null | wc -l)"
+	echo "vmdeck display scenario: type a line" >/dev/tty1
+	echo "L2 display-ready"
+	read -r line </dev/tty1
+	echo "L2 typed $line"
+	poweroff -f
+}
+
 # /dev/vda across a reboot: the first boot makes a file system and writes
 # files with known checksums, syncs and reboots; the second boot finds the
 # file system and checks every file.  The checksums travel on the disk.

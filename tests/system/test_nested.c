@@ -58,6 +58,7 @@ static const char *const scenario_names[] = {
 	"vmdeck-boot-smp",
 	"vmdeck-reboot-noreboot",
 	"vmdeck-disk",
+	"vmdeck-display",
 	"vmdeck-library",
 };
 
