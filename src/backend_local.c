@@ -488,6 +488,13 @@ static int endpoints(struct backend *b, const char *name, struct be_endpoints *o
 		return r;
 	if (vmsock_path(name, VMSOCK_SERIAL, out->serial, sizeof(out->serial), false, err) < 0)
 		return BE_EFAIL;
+	struct vmdef d;
+	memset(&d, 0, sizeof(d));
+	bool display = vmlib_load(&L(b)->lib, name, &d, err) == 0 && (!d.display || strcmp(d.display, "none"));
+	vmdef_free(&d);
+	if (display && vmargs_features() & VMARGS_DISPLAY &&
+	    vmsock_path(name, VMSOCK_VNC, out->vnc, sizeof(out->vnc), false, err) < 0)
+		return BE_EFAIL;
 	return 0;
 }
 

@@ -91,6 +91,8 @@ static int base_args(const struct vmlib *lib, const char *name, const struct vmd
 	snprintf(num, sizeof(num), "%u", d->cpus);
 	if (add2(a, "--cpus", num) < 0)
 		return error_set(err, "out of memory");
+	if (add2(a, "--name", name) < 0)
+		return error_set(err, "out of memory");
 	if (add_socket(a, name, VMSOCK_SERIAL, "--serial", "socket:", err) < 0)
 		return -1;
 	char *pid = vmlib_path(lib, name, VMLIB_PIDFILE);
@@ -105,7 +107,7 @@ static int base_args(const struct vmlib *lib, const char *name, const struct vmd
 
 unsigned vmargs_features(void)
 {
-	return VMARGS_DISKS;
+	return VMARGS_DISKS | VMARGS_DISPLAY;
 }
 
 /* The control socket (--name, --control) and the balloon. */
@@ -114,10 +116,16 @@ static int control_args(const char *name, const struct vmdef *d, struct vmargs *
 	return 0;
 }
 
-/* The display and its VNC server (--display, --vnc, --keymap). */
+/* The display and its VNC server (--display, --vnc, --keymap): the VNC
+ * socket where the console looks for it (src/vmsock.h). */
 static int display_args(const char *name, const struct vmdef *d, struct vmargs *a, struct error *err)
 {
-	return 0;
+	if (d->display && !strcmp(d->display, "none"))
+		return add2(a, "--display", "none") < 0 ? error_set(err, "out of memory") : 0;
+	if (add2(a, "--display", d->display && *d->display ? d->display : "vga") < 0 ||
+	    add2(a, "--keymap", d->keymap && *d->keymap ? d->keymap : "us") < 0)
+		return error_set(err, "out of memory");
+	return add_socket(a, name, VMSOCK_VNC, "--vnc", "unix:", err);
 }
 
 /* The network card and its NAT (--net user,hostfwd=...). */

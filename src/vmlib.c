@@ -138,6 +138,7 @@ bool vmlib_running(const struct vmlib *lib, const char *name, pid_t *pid)
 
 int vmlib_load(const struct vmlib *lib, const char *name, struct vmdef *def, struct error *err)
 {
+	memset(def, 0, sizeof(*def));
 	if (!vmlib_exists(lib, name))
 		return error_set(err, "there is no VM named '%s'", name);
 	char *conf = vmlib_path(lib, name, VMLIB_CONF);

@@ -15,7 +15,9 @@
 #include "ui/ui_keys.h"
 #include "ui/ui_render.h"
 #include "ui/ui_term.h"
+#include "ui/ui_textmode.h"
 #include "ui/ui_vnc.h"
+#include "vmm/vga_font.h"
 
 #define FRAME_MS 33                 /* at most ~30 frames a second */
 #define SCROLLBACK 2000
@@ -35,6 +37,9 @@ struct console {
 	char display_msg[512];      /* why there is no picture */
 	bool frame_due;             /* new pixels not yet drawn */
 	double last_frame;
+	struct ui_font_index *font; /* for reading text mode back as characters */
+	struct ui_textscreen *text;
+	bool text_mode;             /* the last frame was shown as characters */
 	char *out;                  /* escape sequences for the terminal */
 	size_t out_cap;
 	double fps_t0;
@@ -118,7 +123,10 @@ static void draw_status(struct console *c, struct ui_app *app)
 		struct ui_fb fb;
 		ui_vnc_fb(&c->vnc, &fb);
 		static const char *const depth[] = { "16-colour", "256-colour", "24-bit" };
-		snprintf(info, sizeof(info), "%dx%d %s %.0f fps", fb.w, fb.h, depth[c->render.colors], c->fps);
+		if (c->text_mode)
+			snprintf(info, sizeof(info), "text %dx%d", c->text->cols, c->text->rows);
+		else
+			snprintf(info, sizeof(info), "%dx%d %s %.0f fps", fb.w, fb.h, depth[c->render.colors], c->fps);
 	} else if (c->tab == TAB_SERIAL && c->back) {
 		snprintf(info, sizeof(info), "scrolled back %d lines", c->back);
 	}
@@ -214,7 +222,12 @@ static void post_update(struct ui_view *v, struct ui_app *app)
 	if (c->frame_due || !c->render.prev_valid) {
 		struct ui_fb fb;
 		ui_vnc_fb(&c->vnc, &fb);
-		ui_render_frame(&c->render, &fb);
+		/* A text screen is shown as its characters when the pane holds it
+		 * whole; anything else as pixels. */
+		c->text_mode = c->font && c->text && ui_textmode_read(&fb, c->font, c->text) &&
+			       ui_render_text(&c->render, c->text);
+		if (!c->text_mode)
+			ui_render_frame(&c->render, &fb);
 		c->frame_due = false;
 	}
 	size_t bound = ui_render_emit_bound(&c->render) + 8;
@@ -420,6 +433,8 @@ static void destroy(struct ui_view *v)
 		close(c->serial_fd);
 	ui_term_free(&c->term);
 	ui_render_free(&c->render);
+	ui_font_index_free(c->font);
+	free(c->text);
 	free(c->out);
 	free(c);
 }
@@ -456,6 +471,8 @@ struct ui_view *ui_console_new(struct ui_app *app, const char *vm, bool serial_f
 	if (app->be->ops->endpoints(app->be, vm, &c->ep, &err) != 0)
 		snprintf(c->display_msg, sizeof(c->display_msg), "%s", err.msg);
 	c->fps_t0 = ui_now();
+	c->font = ui_font_index_new(vga_font_8x16);
+	c->text = malloc(sizeof(*c->text));
 	/* Without a display the serial console is the console. */
 	c->tab = serial_first || !c->ep.vnc[0] ? TAB_SERIAL : TAB_DISPLAY;
 	connect_serial(c);
