@@ -203,8 +203,11 @@ static void test_wizard_start_console_and_kill(void **state)
 	free(s);
 	truth("wiz", st, sizeof(st), NULL, 0, NULL);
 	assert_string_equal(st, "running");
-	/* The console (the serial tab: no display in this build) echoes a key. */
+	/* The console opens on the display (an empty text screen: this guest
+	 * writes to COM1 only); F12 is the serial tab, where a key echoes. */
 	keys(f, "F4");
+	free(wait_screen(f, "text 80x25", 5000));
+	keys(f, "F12");
 	free(wait_screen(f, "irq: ready", 5000));
 	keys(f, "z");
 	s = wait_screen(f, "irq: rx z", 5000);
@@ -327,6 +330,58 @@ static void test_resize_and_small_terminals(void **state)
 	free(s);
 }
 
+/* Text written by a vmdeck console from a script (the guest reads it on COM1). */
+static void serial_send(const char *vm, const char *text, const char *wait_for)
+{
+	char cmd[512], *out = NULL;
+	snprintf(cmd, sizeof(cmd), "printf '%s' | timeout 10 %s console %s | grep -m1 '%s'", text, vmdeck_bin(), vm,
+		 wait_for);
+	int st = tl_run(cmd, &out);
+	if (st != 0)
+		printf("`%s` failed: %s\n", cmd, out);
+	assert_int_equal(st, 0);
+	free(out);
+}
+
+static void test_console_shows_the_display_and_types_into_it(void **state)
+{
+	struct fixture *f = *state;
+	ok(vd("new", "screen", "--mem", "64M", "--kernel", guest_path("g_vga.elf"), NULL));
+	ok(vd("start", "screen", NULL));
+	open_tui(f, 120, 32, "tui --select screen");
+	free(wait_screen(f, "screen is running", 5000));
+	keys(f, "F4");
+	/* VGA text mode: the guest's own words, as characters. */
+	char *s = wait_screen(f, "vmdeck VGA text: Hello, world! 0123456789", 5000);
+	tl_assert_contains(s, "<>[]{}|~ ABCxyz @#$%");
+	tl_assert_contains(s, "text 80x25");
+	free(s);
+	/* Graphics (1024x768 VBE): pixels as half blocks. */
+	serial_send("screen", "g", "lfb ready");
+	s = wait_screen(f, "1024x768", 5000);
+	assert_true(tl_count(s, "▀") > 500);
+	tl_assert_not_contains(s, "Hello, world");
+	free(s);
+	/* Keys typed here reach the guest's keyboard: 'a' is scancode 1e, then
+	 * its release 9e; the guest reports them on COM1 (the serial tab). */
+	serial_send("screen", "k", "kbd: ready");
+	keys(f, "a");
+	keys(f, "F12");
+	s = wait_screen(f, "kbd: 0x9e", 5000);
+	tl_assert_contains(s, "kbd: 0x1e");
+	free(s);
+	/* Full screen: no tab bar, no status line. */
+	keys(f, "F12");
+	keys(f, "F11");
+	s = wait_screen(f, "▀", 3000);
+	tl_assert_not_contains(s, "Ctrl-] back");
+	free(s);
+	keys(f, "F11");
+	free(wait_screen(f, "Ctrl-] back", 3000));
+	keys(f, "C-]");
+	free(wait_screen(f, "F1Help F2Start", 3000));
+}
+
 static void test_snapshots_panel(void **state)
 {
 	struct fixture *f = *state;
@@ -382,6 +437,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_crash_reason_and_log_in_detail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resize_and_small_terminals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshots_panel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_console_shows_the_display_and_types_into_it, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("console (TUI) in tmux", tests, NULL, NULL);
 }
