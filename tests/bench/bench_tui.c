@@ -208,6 +208,104 @@ static void bench_tui_cpu(void)
 	(void)!system(cmd);
 }
 
+/* Bytes and frames the TUI wrote, counted by its synchronized-output
+ * brackets (one per screen update). */
+struct tally {
+	size_t bytes, frames;
+	int match;                  /* how much of the marker the last read ended in */
+};
+
+static void count(struct tally *t, const char *buf, size_t n)
+{
+	static const char mark[] = "\033[?2026h";
+	t->bytes += n;
+	for (size_t i = 0; i < n; i++) {
+		if (buf[i] == mark[t->match]) {
+			if (++t->match == (int)sizeof(mark) - 1) {
+				t->frames++;
+				t->match = 0;
+			}
+		} else {
+			t->match = buf[i] == mark[0];
+		}
+	}
+}
+
+static void pump(int fd, double seconds, struct tally *t)
+{
+	double end = now_s() + seconds;
+	char buf[65536];
+	while (now_s() < end) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		if (poll(&p, 1, 50) > 0) {
+			ssize_t n = read(fd, buf, sizeof(buf));
+			if (n <= 0)
+				break;
+			if (t)
+				count(t, buf, (size_t)n);
+		}
+	}
+}
+
+/* The console window on a guest that redraws its whole 1024x768 screen
+ * all the time, in a 160x48 terminal. */
+static void bench_console(bool truecolor)
+{
+	if (!kvm_usable()) {
+		printf("console: SKIPPED (no usable /dev/kvm)\n");
+		return;
+	}
+	char home[] = "/tmp/vmdeck-bench-con-XXXXXX";
+	if (!mkdtemp(home))
+		return;
+	char run[sizeof(home) + 8];
+	snprintf(run, sizeof(run), "%s/run", home);
+	mkdir(run, 0700);
+	setenv("XDG_DATA_HOME", home, 1);
+	setenv("XDG_RUNTIME_DIR", run, 1);
+	char *argv[] = { (char *)vmdeck_bin(), "new", "anim", "--mem", "64M", "--kernel", (char *)guest_path("g_vga.bz"),
+			 "--cmdline", "bench=animate", NULL };
+	struct spawn_result r;
+	spawn_run(argv, NULL, NULL, 30000, &r);
+	spawn_free(&r);
+	if (vd("start", "anim", NULL) != 0) {
+		printf("console: could not start the animating guest\n");
+		return;
+	}
+	struct winsize ws = { .ws_row = 48, .ws_col = 160 };
+	int master;
+	pid_t pid = forkpty(&master, NULL, NULL, &ws);
+	if (pid == 0) {
+		setenv("TERM", "xterm-256color", 1);
+		setenv("LANG", "C.UTF-8", 1);
+		if (truecolor)
+			setenv("COLORTERM", "truecolor", 1);
+		else
+			unsetenv("COLORTERM");
+		execl(vmdeck_bin(), vmdeck_bin(), "tui", "--select", "anim", NULL);
+		_exit(127);
+	}
+	pump(master, 2.0, NULL);
+	(void)!write(master, "c", 1);                  /* the console, on the display */
+	pump(master, 3.0, NULL);
+	struct tally t = { 0, 0, 0 };
+	double c0 = proc_cpu_s(pid), t0 = now_s();
+	pump(master, 10.0, &t);
+	double cpu = proc_cpu_s(pid) - c0, wall = now_s() - t0;
+	printf("console: 1024x768 guest redrawing everything, 160x48 terminal, %-6s: %5.1f fps (goal >= 20), "
+	       "%4.1f%% of a core (goal <= 25%%), %6.0f bytes/frame\n", truecolor ? "24-bit" : "256", t.frames / wall,
+	       100 * cpu / wall, t.frames ? (double)t.bytes / t.frames : 0);
+	(void)!write(master, "\x1dq", 2);
+	pump(master, 1.0, NULL);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(master);
+	vd("kill", "anim", NULL);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", home);
+	(void)!system(cmd);
+}
+
 int main(void)
 {
 	bench_renderer("whole screen changes", 640, 480, true, paint_full);
@@ -215,7 +313,8 @@ int main(void)
 	bench_renderer("whole screen changes", 1024, 768, true, paint_full);
 	bench_renderer("one text line changes", 720, 400, true, paint_line);
 	bench_renderer("one text line changes", 720, 400, false, paint_line);
-	printf("console window on a live display: needs the VMM's display (not in this build)\n");
+	bench_console(true);
+	bench_console(false);
 	bench_tui_cpu();
 	return 0;
 }
