@@ -301,10 +301,11 @@ static void test_vmm_command_line(void **state)
 		strcat(line, a.argv[i]);
 		strcat(line, " ");
 	}
-	char want[1024];
+	char want[2048];
+	const char *h = getenv("XDG_DATA_HOME");
 	snprintf(want, sizeof(want), "/usr/bin/vmdeck run --kernel %s --cmdline console=ttyS0 --mem 1024M --cpus 2 "
-		 "--serial socket:%s/run/vmdeck/t.serial --pidfile %s/vmdeck/vms/t/vmm.pid ", k, getenv("XDG_DATA_HOME"),
-		 getenv("XDG_DATA_HOME"));
+		 "--name t --serial socket:%s/run/vmdeck/t.serial --pidfile %s/vmdeck/vms/t/vmm.pid "
+		 "--display vga --keymap us --vnc unix:%s/run/vmdeck/t.vnc ", k, h, h, h);
 	assert_string_equal(line, want);
 	assert_null(a.argv[a.n]);
 	vmargs_free(&a);
