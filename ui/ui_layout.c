@@ -3,7 +3,7 @@
 #include "ui/ui_layout.h"
 
 const struct ui_col_info ui_cols[UI_COL_NR] = {
-	[UI_COL_NAME] = { "NAME", "the VM's name", 8, 24, 100, false },
+	[UI_COL_NAME] = { "NAME", "the VM's name", 12, 24, 100, false },
 	[UI_COL_STATE] = { "STATE", "stopped, starting, running, paused or crashed", 8, 8, 99, false },
 	[UI_COL_VCPUS] = { "vCPU", "vCPUs", 4, 4, 40, true },
 	[UI_COL_CPU] = { "CPU%", "CPU use, % of one host CPU (all vCPUs)", 5, 5, 98, true },

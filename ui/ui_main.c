@@ -217,7 +217,14 @@ static void draw_row(struct main_view *m, struct ui_app *app, int y, const struc
 	ui_text(y, 0, app->cols, base, "");
 	bool live = v->st.valid && vm_state_live(v->state);
 	char b[64];
-	cell(m, y, UI_COL_NAME, base | A_BOLD, v->name);
+	/* A name cut short says so. */
+	char name[BE_NAME_MAX + 8];
+	int nw = m->lay.col_w[UI_COL_NAME];
+	if (ui_width(v->name) > nw && nw > 1)
+		snprintf(name, sizeof(name), "%.*s…", nw - 1, v->name);
+	else
+		snprintf(name, sizeof(name), "%s", v->name);
+	cell(m, y, UI_COL_NAME, base | A_BOLD, name);
 	cell(m, y, UI_COL_STATE, sel ? base : ui_state_attr(app, v->state), vm_state_name(v->state));
 	snprintf(b, sizeof(b), "%u", live && v->st.nr_vcpus ? v->st.nr_vcpus : v->cpus);
 	cell(m, y, UI_COL_VCPUS, base, b);

@@ -475,6 +475,18 @@ static void test_console_without_display_opens_the_serial_tab(void **state)
 	free(s);
 }
 
+static void test_long_names_are_cut_visibly(void **state)
+{
+	struct fixture *f = *state;
+	struct be_vm vms[] = { vm("a-rather-long-virtual-machine-name", VM_STATE_STOPPED, 0, 1 << 30) };
+	set_vms(f, vms, 1);
+	char *s = screen(f);
+	tl_assert_contains(s, "a-rather-long-virtu…");
+	/* The status line has room for all of it. */
+	tl_assert_contains(s, "a-rather-long-virtual-machine-name is stopped");
+	free(s);
+}
+
 static void test_small_terminal_says_so(void **state)
 {
 	struct fixture *f = *state;
@@ -506,6 +518,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wizard_validates_inline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detail_screen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_console_without_display_opens_the_serial_tab, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_names_are_cut_visibly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_small_terminal_says_so, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("screens", tests, NULL, NULL);
