@@ -215,6 +215,7 @@ void *vcpu_thread(void *arg)
 	char name[16];
 	snprintf(name, sizeof(name), "vcpu%u", v->id);
 	pthread_setname_np(pthread_self(), name);
+	__atomic_store_n(&v->tid, (int)gettid(), __ATOMIC_RELEASE);
 
 	while (wait_runnable(v)) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {

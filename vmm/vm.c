@@ -268,6 +268,25 @@ enum vm_request vm_take_request(struct vm *vm)
 	return req;
 }
 
+void vm_note_event(struct vm *vm, unsigned events)
+{
+	pthread_mutex_lock(&vm->lock);
+	vm->events |= events;
+	pthread_mutex_unlock(&vm->lock);
+	uint64_t one = 1;
+	if (write(vm->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_debug("wake_fd: %s", strerror(errno));
+}
+
+unsigned vm_take_events(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	unsigned ev = vm->events;
+	vm->events = 0;
+	pthread_mutex_unlock(&vm->lock);
+	return ev;
+}
+
 void vm_pause(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->lock);
