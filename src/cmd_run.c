@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "src/cli.h"
+#include "src/ctl_path.h"
 #include "src/size.h"
 #include "vmm/vmm_run.h"
 
@@ -20,6 +21,17 @@ static const char run_help[] =
 	"  --cpus N             number of vCPUs (default: 1)\n"
 	"  --serial MODE        where COM1 goes: stdio (default), file:PATH or none\n"
 	"  --no-reboot          exit when the guest reboots instead of booting again\n"
+	"  --name NAME          the VM's name; its control socket is\n"
+	"                       $XDG_RUNTIME_DIR/vmdeck/NAME.sock (default: the first free of\n"
+	"                       vm, vm-2, vm-3, ...; /tmp/vmdeck-UID/ without XDG_RUNTIME_DIR)\n"
+	"  --control PATH       the control socket's path instead, or none for no socket\n"
+	"  --balloon[=OPTS]     a virtio-balloon device; OPTS: stats=SECONDS (guest memory\n"
+	"                       statistics interval, default 2, 0: never), deflate-on-oom=on|off,\n"
+	"                       free-page-reporting=on|off (both on by default), or off\n"
+	"  --stats-interval SECS  how often the VMM samples its statistics (default 1;\n"
+	"                       0: only when a client asks)\n"
+	"\n"
+	"`vmdeck ctl` and `vmdeck stats` talk to a running VM through its control socket.\n"
 	"\n"
 	"With --serial stdio on a terminal, the terminal is in raw mode and Ctrl-A is the\n"
 	"escape key: Ctrl-A x stops the VM, Ctrl-A h lists the other keys.\n"
@@ -34,13 +46,27 @@ static int exec_run(int argc, char **argv);
 const struct cli_cmd cmd_run_entry = {
 	.name = "run",
 	.args = "--kernel FILE [--initrd FILE] [--cmdline STR] [--mem SIZE] [--cpus N] "
-		"[--serial stdio|file:PATH|none] [--no-reboot]",
+		"[--serial stdio|file:PATH|none] [--no-reboot] [--name NAME] [--control PATH|none] "
+		"[--balloon[=OPTS]] [--stats-interval SECS]",
 	.summary = "boot a kernel in a VM in the foreground, serial console on stdio",
 	.help = run_help,
 	.exec = exec_run,
 };
 
-enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_SERIAL, OPT_NO_REBOOT };
+enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_SERIAL, OPT_NO_REBOOT,
+       OPT_NAME, OPT_CONTROL, OPT_BALLOON, OPT_STATS_INTERVAL };
+
+/* Seconds with an optional fraction, as milliseconds. */
+static int parse_interval(const char *s, unsigned *ms)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (!*s || *end || errno || !(v >= 0) || v > 3600 || (v > 0 && v < 0.01))
+		return -1;
+	*ms = (unsigned)(v * 1000 + 0.5);
+	return 0;
+}
 
 static int parse_cpus(const char *s, unsigned *out)
 {
@@ -63,11 +89,15 @@ static int exec_run(int argc, char **argv)
 		{ "cpus", required_argument, NULL, OPT_CPUS },
 		{ "serial", required_argument, NULL, OPT_SERIAL },
 		{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "balloon", optional_argument, NULL, OPT_BALLOON },
+		{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cli_cmd *cmd = &cmd_run_entry;
 	struct vm_config cfg = { .name = "vm", .mem = DEFAULT_MEM, .cpus = 1, .cmdline = DEFAULT_CMDLINE,
-				 .kvm_path = getenv("VMDECK_KVM_DEVICE") };
+				 .kvm_path = getenv("VMDECK_KVM_DEVICE"), .stats_interval_ms = 1000 };
 	struct serial_config serial = { .kind = SERIAL_STDIO };
 	struct error err;
 	optind = 1;
@@ -92,6 +122,24 @@ static int exec_run(int argc, char **argv)
 				return cli_usage_error(cmd, "%s", err.msg);
 			break;
 		case OPT_NO_REBOOT: cfg.no_reboot = true; break;
+		case OPT_NAME:
+			if (!ctl_name_valid(optarg))
+				return cli_usage_error(cmd, "--name takes 1 to %d letters, digits, '.', '-' or '_' "
+						       "(not first '.' or '-'), not '%s'", CTL_NAME_MAX, optarg);
+			cfg.name = optarg;
+			cfg.name_given = true;
+			break;
+		case OPT_CONTROL:
+			if (!*optarg)
+				return cli_usage_error(cmd, "--control takes a socket path or none");
+			cfg.control = optarg;
+			break;
+		case OPT_BALLOON: cfg.balloon = optarg ? optarg : ""; break;
+		case OPT_STATS_INTERVAL:
+			if (parse_interval(optarg, &cfg.stats_interval_ms) < 0)
+				return cli_usage_error(cmd, "--stats-interval takes seconds between 0.01 and 3600, "
+						       "or 0, not '%s'", optarg);
+			break;
 		case ':':
 			return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
 		default:

@@ -93,6 +93,18 @@ const char *ctl_arg_type_name(enum ctl_arg_type t)
 	return "a value";
 }
 
+const char *ctl_arg_type_key(enum ctl_arg_type t)
+{
+	switch (t) {
+	case CTL_ARG_STRING: return "string";
+	case CTL_ARG_INT: return "integer";
+	case CTL_ARG_BOOL: return "boolean";
+	case CTL_ARG_SIZE: return "size";
+	case CTL_ARG_STRINGS: return "strings";
+	}
+	return "value";
+}
+
 static bool type_ok(enum ctl_arg_type t, json_object *v)
 {
 	switch (t) {
@@ -234,7 +246,7 @@ char *ctl_event_line(const char *event, json_object *data, size_t *len)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "event", json_object_new_string(event));
-	json_object_object_add(o, "time", json_object_new_double((double)ts.tv_sec + (double)ts.tv_nsec / 1e9));
+	json_object_object_add(o, "time", ctl_json_double((double)ts.tv_sec + (double)ts.tv_nsec / 1e9, 6));
 	json_object_object_add(o, "data", data ? data : json_object_new_object());
 	return to_line(o, len);
 }
@@ -250,4 +262,18 @@ void ctl_describe_args(const struct ctl_command *cmd, char *buf, size_t len)
 			break;
 		n += (size_t)w;
 	}
+}
+
+json_object *ctl_json_double(double v, int decimals)
+{
+	char buf[64];
+	snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+	/* Trailing zeros say nothing: 12.500 -> 12.5, 3.000 -> 3.0 */
+	char *dot = strchr(buf, '.');
+	if (dot) {
+		char *end = buf + strlen(buf) - 1;
+		while (end > dot + 1 && *end == '0')
+			*end-- = '\0';
+	}
+	return json_object_new_double_s(v, buf);
 }

@@ -95,8 +95,14 @@ char *ctl_reply_ok(json_object *id, json_object *result, size_t *len);
 char *ctl_reply_error(json_object *id, enum ctl_status status, const char *message, size_t *len);
 char *ctl_event_line(const char *event, json_object *data, size_t *len);
 
+/* A JSON number with at most DECIMALS digits after the point (json-c would
+ * print 17 significant digits). */
+json_object *ctl_json_double(double v, int decimals);
+
 /* A command's arguments in words, for `help` and usage lines. */
 void ctl_describe_args(const struct ctl_command *cmd, char *buf, size_t len);
 const char *ctl_arg_type_name(enum ctl_arg_type t);
+/* "string", "integer", "boolean", "size", "strings" (what `help` says). */
+const char *ctl_arg_type_key(enum ctl_arg_type t);
 
 #endif

@@ -404,7 +404,8 @@ static enum ctl_status cmd_help(struct ctl_call *call)
 			for (const struct ctl_arg *a = r->args; a && a->name; a++) {
 				json_object *ao = json_object_new_object();
 				json_object_object_add(ao, "name", json_object_new_string(a->name));
-				json_object_object_add(ao, "type", json_object_new_string(ctl_arg_type_name(a->type)));
+				json_object_object_add(ao, "type", json_object_new_string(ctl_arg_type_key(a->type)));
+				json_object_object_add(ao, "type_help", json_object_new_string(ctl_arg_type_name(a->type)));
 				json_object_object_add(ao, "required", json_object_new_boolean(a->required));
 				json_object_object_add(ao, "help", json_object_new_string(a->help ? a->help : ""));
 				json_object_array_add(args, ao);

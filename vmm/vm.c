@@ -89,7 +89,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct uart_backend se
 	if (!vm->vcpus)
 		return error_set(err, "out of memory");
 	for (unsigned i = 0; i < cfg->cpus; i++)
-		vm->vcpus[i].fd = -1;
+		vm->vcpus[i].fd = vm->vcpus[i].stats_fd = -1;
 	if (vm_memory_map(vm, err) < 0)
 		return -1;
 	vm_devices_init(vm, serial);

@@ -78,6 +78,7 @@ struct vcpu {
 	pthread_t thread;
 	bool started;
 	int tid;                      /* the thread's kernel id, for /proc statistics */
+	int stats_fd;                 /* KVM_GET_STATS_FD, or -1; opened before the vCPU runs */
 	uint64_t exits, exits_io, exits_mmio;
 };
 

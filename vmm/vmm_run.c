@@ -6,10 +6,12 @@
 
 #include "src/cli.h"
 #include "src/log.h"
+#include "vmm/vmm_ctl.h"
 #include "vmm/vmm_run.h"
 
 struct runner {
 	struct vm vm;
+	struct vmm_ctl ctl;               /* control socket and statistics */
 	struct console con;
 	GMainLoop *loop;
 	guint stdin_watch, retry_timer;
@@ -19,6 +21,7 @@ struct runner {
 
 static void finish(struct runner *r, int code, const char *msg)
 {
+	vmm_ctl_stopping(&r->ctl, code, msg);
 	r->exit_code = code;
 	if (msg)
 		snprintf(r->final_msg, sizeof(r->final_msg), "%s", msg);
@@ -38,12 +41,16 @@ static void handle_request(struct runner *r, enum vm_request req)
 			char msg[600];
 			snprintf(msg, sizeof(msg), "error: the guest rebooted and the new boot failed: %s", err.msg);
 			finish(r, EXIT_FAIL, msg);
+		} else {
+			vmm_ctl_rebooted(&r->ctl);
 		}
 		break;
 	case VM_REQ_QUIT:
+		vmm_ctl_stopping(&r->ctl, EXIT_OK, "stopped from the control socket");
 		finish(r, EXIT_OK, NULL);
 		break;
 	case VM_REQ_POWEROFF:
+		vmm_ctl_stopping(&r->ctl, EXIT_OK, "the guest powered off");
 		finish(r, EXIT_OK, NULL);
 		break;
 	case VM_REQ_CRASH: {
@@ -51,6 +58,7 @@ static void handle_request(struct runner *r, enum vm_request req)
 		pthread_mutex_lock(&r->vm.lock);
 		snprintf(msg, sizeof(msg), "error: %s", r->vm.crash_msg);
 		pthread_mutex_unlock(&r->vm.lock);
+		vmm_ctl_stopping(&r->ctl, EXIT_GUEST, msg + 7);
 		finish(r, EXIT_GUEST, msg);
 		break;
 	}
@@ -60,7 +68,9 @@ static void handle_request(struct runner *r, enum vm_request req)
 static gboolean on_wake(gint fd, GIOCondition cond, gpointer data)
 {
 	struct runner *r = data;
-	handle_request(r, vm_take_request(&r->vm));
+	enum vm_request req = vm_take_request(&r->vm);
+	vmm_ctl_guest_events(&r->ctl, vm_take_events(&r->vm));
+	handle_request(r, req);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -113,6 +123,10 @@ static int start(struct runner *r, const struct vm_config *cfg, const struct ser
 		fprintf(stderr, "vmdeck run: %s\n", err.msg);
 		return EXIT_USAGE;
 	}
+	if (vmm_ctl_start(&r->ctl, &r->vm, &err) < 0) {
+		fprintf(stderr, "vmdeck run: %s\n", err.msg);
+		return EXIT_USAGE;
+	}
 	if (vm_boot(&r->vm, &err) < 0) {
 		fprintf(stderr, "vmdeck run: %s\n", err.msg);
 		return EXIT_FAIL;
@@ -148,6 +162,7 @@ int vmm_run(const struct vm_config *cfg, const struct serial_config *serial)
 		code = r->exit_code;
 	}
 	console_close(&r->con);
+	vmm_ctl_stop(&r->ctl);
 	vm_destroy(&r->vm);
 	g_main_loop_unref(r->loop);
 	g_free(r);
