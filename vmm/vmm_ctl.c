@@ -329,6 +329,13 @@ void vmm_ctl_guest_events(struct vmm_ctl *c, unsigned events)
 	update_state(c, "the guest kernel panicked");
 }
 
+void vmm_ctl_rebooting(struct vmm_ctl *c)
+{
+	/* The vCPUs' counters die with them: take what they counted so far. */
+	if (c->stats_ready)
+		stats_sample(&c->stats);
+}
+
 void vmm_ctl_rebooted(struct vmm_ctl *c)
 {
 	c->boot_ns = now_ns();

@@ -43,6 +43,8 @@ int vmm_ctl_start(struct vmm_ctl *c, struct vm *vm, struct error *err);
 void vmm_ctl_stop(struct vmm_ctl *c);
 /* Hooks for the VMM's main loop. */
 void vmm_ctl_guest_events(struct vmm_ctl *c, unsigned events);    /* VM_EVENT_* */
+/* Around a reset: the last sample of the old vCPUs, then the news. */
+void vmm_ctl_rebooting(struct vmm_ctl *c);
 void vmm_ctl_rebooted(struct vmm_ctl *c);
 /* The VMM is about to stop: CODE is its exit status, WHY the reason. */
 void vmm_ctl_stopping(struct vmm_ctl *c, int code, const char *why);

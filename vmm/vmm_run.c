@@ -37,7 +37,7 @@ static void handle_request(struct runner *r, enum vm_request req)
 	case VM_REQ_RESET:
 		if (r->vm.cfg.no_reboot) {
 			finish(r, EXIT_OK, "the guest rebooted and --no-reboot is set: stopping");
-		} else if (vm_reset(&r->vm, &err) < 0) {
+		} else if (vmm_ctl_rebooting(&r->ctl), vm_reset(&r->vm, &err) < 0) {
 			char msg[600];
 			snprintf(msg, sizeof(msg), "error: the guest rebooted and the new boot failed: %s", err.msg);
 			finish(r, EXIT_FAIL, msg);
