@@ -10,7 +10,7 @@
 bool ctl_name_valid(const char *name)
 {
 	size_t n = strlen(name);
-	if (n == 0 || n > CTL_NAME_MAX || name[0] == '.' || name[0] == '-')
+	if (n == 0 || n > CTL_NAME_MAX || name[0] == '.')
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char c = name[i];
@@ -54,7 +54,7 @@ int ctl_path_for_name(const char *name, char *buf, size_t len, bool create, stru
 {
 	if (!ctl_name_valid(name))
 		return error_set(err, "'%s' is not a VM name: use 1 to %d letters, digits, '.', '-' or '_', "
-				 "not starting with '.' or '-'", name, CTL_NAME_MAX);
+				 "not starting with '.'", name, CTL_NAME_MAX);
 	char dir[4096];
 	if (ctl_path_dir(dir, sizeof(dir), create, err) < 0)
 		return -1;

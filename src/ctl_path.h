@@ -12,7 +12,8 @@
 
 #define CTL_NAME_MAX 64
 
-/* Letters, digits, '.', '-', '_'; not starting with '.' or '-'; 1..64 bytes. */
+/* Letters, digits, '.', '-', '_'; not starting with '.'; 1..64 bytes (as
+ * the VM library's names). */
 bool ctl_name_valid(const char *name);
 /* The socket directory into BUF; creates it when CREATE. */
 int ctl_path_dir(char *buf, size_t len, bool create, struct error *err);
