@@ -25,7 +25,7 @@ TIMEOUT=120
 # long to exit before the scenario is declared stuck.
 GRACE=15
 LOGDIR=/tmp/l1-logs
-ALL_SCENARIOS="qemu-reference vmdeck-boot-smp vmdeck-reboot-noreboot"
+ALL_SCENARIOS="qemu-reference vmdeck-boot-smp vmdeck-reboot-noreboot vmdeck-balloon-ctl"
 
 # ---- running a guest and reading its output ---------------------------------
 
@@ -118,6 +118,95 @@ scenario_vmdeck_reboot_noreboot() {
 	run_guest vmdeck-reboot-noreboot "$VMDECK" run --kernel "$L2_KERNEL" --initrd "$L2_INITRD" \
 		--cpus 2 --mem 256M --serial stdio --no-reboot --cmdline "$(l2_cmdline reboot)"
 	judge_boot vmdeck-reboot-noreboot reboot "" vmdeck-reboot
+}
+
+# ---- balloon, statistics and the control socket ---------------------------------
+
+# KEY's first numeric value in the reply to `vmdeck ctl SOCKET CMD`.
+ctl_num() {
+	"$VMDECK" ctl "$1" "$2" 2>/dev/null | tr -d ' \n' | grep -o "\"$3\":[0-9]*" | head -n 1 | cut -d: -f2
+}
+
+# Waits up to $2 seconds for a line matching $1 in $LOG.
+wait_line() {
+	n=0
+	while [ "$n" -lt $(($2 * 10)) ]; do
+		grep -q "$1" "$LOG" 2>/dev/null && return 0
+		usleep 100000
+		n=$((n + 1))
+	done
+	return 1
+}
+
+uptime_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
+
+# |$1 - $2| <= $3 percent of $2
+within_pct() { awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d * 100 <= p * b) }'; }
+
+# The guest's memory statistics against its /proc/meminfo, the balloon to half
+# the memory (actual size as the guest driver reports it, and the VMM's RSS
+# down by at least 90% of it within 10 s), back up, then the power button.
+scenario_vmdeck_balloon_ctl() {
+	name=vmdeck-balloon-ctl
+	sock=/tmp/$name.sock
+	mem_mb=256
+	half=$((mem_mb / 2))
+	LOG=$LOGDIR/$name.log
+	: >"$LOG"
+	run_guest "$name" "$VMDECK" run --kernel "$L2_KERNEL" --initrd "$L2_INITRD" --cpus 2 \
+		--mem ${mem_mb}M --serial stdio --balloon=stats=1,free-page-reporting=off --control "$sock" \
+		--cmdline "$(l2_cmdline balloon)" &
+	bg=$!
+	why=""
+	detail=""
+	if ! wait_line "L2 filled-mb" "$TIMEOUT"; then
+		why="the guest never touched its memory;"
+	else
+		# Two stats intervals: the report after the memory was freed.
+		sleep 3
+		total=$(ctl_num "$sock" stats total_memory)
+		free=$(ctl_num "$sock" stats free_memory)
+		seen=$(awk '/L2 meminfo/ { t = $(NF - 1); f = $NF } END { print t * 1024, f * 1024 }' "$LOG")
+		within_pct "${total:-0}" "${seen% *}" 5 || why="$why stats total_memory ${total:-none}, /proc/meminfo ${seen% *};"
+		within_pct "${free:-0}" "${seen#* }" 5 || why="$why stats free_memory ${free:-none}, /proc/meminfo ${seen#* };"
+		pid=$(ctl_num "$sock" status pid)
+		rss0=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
+		t0=$(uptime_ms)
+		"$VMDECK" ctl "$sock" balloon ${half}M >/dev/null || why="$why balloon ${half}M refused;"
+		want=$((half * 1024 * 1024))
+		ok=""
+		while [ $(($(uptime_ms) - t0)) -lt 10000 ]; do
+			actual=$(ctl_num "$sock" stats actual)
+			rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
+			if [ "${actual:-0}" = "$want" ] && [ $((rss0 - rss)) -ge $((half * 1024 * 9 / 10)) ]; then
+				ok=$(($(uptime_ms) - t0))
+				break
+			fi
+			usleep 200000
+		done
+		drop_mb=$(((rss0 - rss) / 1024))
+		[ -n "$ok" ] || why="$why after 10 s: balloon actual ${actual:-none} (want $want), RSS ${rss0} kB -> ${rss} kB;"
+		"$VMDECK" ctl "$sock" balloon ${mem_mb}M >/dev/null
+		n=0
+		while [ "$(ctl_num "$sock" stats actual)" != $((mem_mb * 1024 * 1024)) ] && [ "$n" -lt 100 ]; do
+			usleep 200000
+			n=$((n + 1))
+		done
+		[ "$n" -lt 100 ] || why="$why the balloon did not deflate within 20 s;"
+		[ "$(fact pvpanic)" = yes ] || why="$why Linux's pvpanic driver did not bind to QEMU0001;"
+		"$VMDECK" ctl "$sock" powerdown >/dev/null || why="$why powerdown refused;"
+		detail="RSS -${drop_mb} MiB in ${ok:-?} ms, total $total free $free vs meminfo $seen"
+	fi
+	wait "$bg"
+	RC=$(cat "$LOGDIR/$name.rc")
+	grep -q "L2 power-button" "$LOG" || why="$why the guest never saw the power button;"
+	[ "$RC" = 0 ] || why="$why exit status $RC;"
+	if [ -z "$why" ]; then
+		result "$name" pass "$detail, powered off, exit 0"
+	else
+		result "$name" fail "$why last line: $(last_words)"
+	fi
+	[ -z "${ok:-}" ] || metric vmdeck-balloon-rss-drop-ms "$ok" ms
 }
 
 # ---- driver -------------------------------------------------------------------

@@ -57,6 +57,7 @@ static const char *const scenario_names[] = {
 	"qemu-reference",
 	"vmdeck-boot-smp",
 	"vmdeck-reboot-noreboot",
+	"vmdeck-balloon-ctl",
 };
 
 static double now_s(void)
@@ -327,6 +328,7 @@ int main(void)
 		SCENARIO_TEST(0),
 		SCENARIO_TEST(1),
 		SCENARIO_TEST(2),
+		SCENARIO_TEST(3),
 	};
 	return cmocka_run_group_tests_name("nested", tests, group_setup, NULL);
 }
