@@ -179,7 +179,8 @@ static void take_stats(struct virtio_balloon *b, const struct vq_chain *c)
 	size_t n = 0;
 	for (unsigned i = 0; i < c->nr_out && n < sizeof(buf); i++) {
 		size_t take = c->iov[i].iov_len < sizeof(buf) - n ? c->iov[i].iov_len : sizeof(buf) - n;
-		memcpy(buf + n, c->iov[i].iov_base, take);
+		if (take)              /* an empty buffer has no address */
+			memcpy(buf + n, c->iov[i].iov_base, take);
 		n += take;
 	}
 	if (n % STAT_ENTRY)

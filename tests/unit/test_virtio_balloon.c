@@ -370,6 +370,26 @@ static void test_stats_every_tag_and_the_request_cycle(void **state)
 	assert_int_equal(info.guest.updates, 2);
 }
 
+static void test_stats_empty_buffers_are_harmless(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t raw[10];
+	put_stat(raw, 4, 77);
+	/* An empty descriptor (no address) before the real one, then a chain
+	 * of nothing at all. */
+	struct seg s[2] = { { 0, 0, false }, { buffer(f, raw, sizeof(raw)), sizeof(raw), false } };
+	submit(f, 2, s, 2);
+	kick(f, 2);
+	struct balloon_info info;
+	balloon_get_info(f->b, &info);
+	assert_int_equal(info.guest.value[4], 77);
+	submit(f, 2, s, 1);
+	kick(f, 2);
+	balloon_get_info(f->b, &info);
+	assert_int_equal(info.guest.updates, 2);
+	assert_int_equal(info.c.bad_buffers, 0);
+}
+
 static void test_stats_second_buffer_returns_the_first(void **state)
 {
 	struct fixture *f = *state;
@@ -539,6 +559,7 @@ int main(void)
 		T(test_deflate_touches_nothing),
 		T(test_inflate_really_frees_host_memory),
 		T(test_stats_every_tag_and_the_request_cycle),
+		T(test_stats_empty_buffers_are_harmless),
 		T(test_stats_second_buffer_returns_the_first),
 		T(test_stats_timer_asks_the_guest),
 		T(test_free_page_reporting_discards_whole_pages),
