@@ -117,45 +117,68 @@ static void discard(struct virtio_balloon *b, uint8_t *hva, size_t len)
 		b->c.discarded_bytes += len;
 }
 
-/* Runs of consecutive PFNs that are contiguous in host memory become one
- * discard. */
-struct run {
-	uint8_t *hva;
-	size_t len;
+/* Pages to discard are gathered, sorted and merged into runs: Linux hands
+ * out balloon pages in no useful order (often descending), and each
+ * discard is a syscall plus an MMU-notifier round through KVM, which is
+ * what limits inflation speed, nested virtualization above all. */
+#define BATCH_PAGES 1024
+
+struct batch {
+	uintptr_t hva[BATCH_PAGES];
+	unsigned n;
 };
 
-static void run_add(struct virtio_balloon *b, struct run *r, uint8_t *hva)
+static int cmp_hva(const void *a, const void *b)
 {
-	if (r->len && r->hva + r->len == hva) {
-		r->len += BALLOON_PAGE;
-		return;
-	}
-	discard(b, r->hva, r->len);
-	r->hva = hva;
-	r->len = BALLOON_PAGE;
+	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+	return x < y ? -1 : x > y;
 }
 
-static void handle_pfn(struct virtio_balloon *b, uint32_t pfn, bool inflate, struct run *r)
+static void batch_flush(struct virtio_balloon *b, struct batch *bt)
+{
+	qsort(bt->hva, bt->n, sizeof(bt->hva[0]), cmp_hva);
+	uintptr_t start = 0, end = 0;
+	for (unsigned i = 0; i < bt->n; i++) {
+		uintptr_t h = bt->hva[i];
+		if (end && h <= end) {               /* adjacent, or a PFN given twice */
+			if (h + BALLOON_PAGE > end)
+				end = h + BALLOON_PAGE;
+			continue;
+		}
+		if (end)
+			discard(b, (uint8_t *)start, end - start);
+		start = h;
+		end = h + BALLOON_PAGE;
+	}
+	if (end)
+		discard(b, (uint8_t *)start, end - start);
+	bt->n = 0;
+}
+
+static void handle_pfn(struct virtio_balloon *b, uint32_t pfn, bool inflate, struct batch *bt)
 {
 	uint8_t *hva = gm_ptr(b->mem, (uint64_t)pfn * BALLOON_PAGE, BALLOON_PAGE);
 	if (!hva) {
 		b->c.bad_pfns++;
 		return;
 	}
-	if (inflate) {
-		b->c.inflated_pages++;
-		run_add(b, r, hva);
-	} else {
+	if (!inflate) {
 		b->c.deflated_pages++;
+		return;
 	}
+	b->c.inflated_pages++;
+	bt->hva[bt->n++] = (uintptr_t)hva;
+	if (bt->n == BATCH_PAGES)
+		batch_flush(b, bt);
 }
 
 /* The PFN array may be split across buffers at any byte. */
 static void handle_pfn_chain(struct virtio_balloon *b, const struct vq_chain *c, bool inflate)
 {
-	struct run r = { 0 };
+	struct batch *bt = b->batch;
 	uint8_t part[4];
 	unsigned have = 0;
+	bt->n = 0;
 	for (unsigned i = 0; i < c->nr_out; i++) {
 		const uint8_t *p = c->iov[i].iov_base;
 		for (size_t j = 0; j < c->iov[i].iov_len; j++) {
@@ -163,14 +186,14 @@ static void handle_pfn_chain(struct virtio_balloon *b, const struct vq_chain *c,
 			if (have == 4) {
 				uint32_t pfn = (uint32_t)part[0] | (uint32_t)part[1] << 8 | (uint32_t)part[2] << 16 |
 					       (uint32_t)part[3] << 24;
-				handle_pfn(b, pfn, inflate, &r);
+				handle_pfn(b, pfn, inflate, bt);
 				have = 0;
 			}
 		}
 	}
 	if (have)
 		b->c.bad_buffers++;
-	discard(b, r.hva, r.len);
+	batch_flush(b, bt);
 }
 
 static void take_stats(struct virtio_balloon *b, const struct vq_chain *c)
@@ -412,11 +435,16 @@ struct virtio_balloon *balloon_create(const struct balloon_options *opt, const s
 				      struct irq_router *router, struct error *err)
 {
 	struct virtio_balloon *b = calloc(1, sizeof(*b));
-	if (b)
+	if (b) {
 		b->chain = malloc(sizeof(*b->chain));
-	if (!b || !b->chain) {
-		if (b)
+		b->batch = malloc(sizeof(*b->batch));
+	}
+	if (!b || !b->chain || !b->batch) {
+		if (b) {
+			free(b->chain);
+			free(b->batch);
 			free(b);
+		}
 		error_set(err, "out of memory");
 		return NULL;
 	}
@@ -455,5 +483,6 @@ void balloon_destroy(struct virtio_balloon *b)
 		virtio_pci_destroy(&b->vp);
 	pthread_mutex_destroy(&b->lock);
 	free(b->chain);
+	free(b->batch);
 	free(b);
 }

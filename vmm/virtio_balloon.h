@@ -66,6 +66,8 @@ struct balloon_info {
 };
 
 /* Called on any thread when the driver changed `actual`. */
+struct batch;
+
 struct balloon_events {
 	void (*actual_changed)(void *opaque);
 	void *opaque;
@@ -85,6 +87,7 @@ struct virtio_balloon {
 	struct balloon_counters c;
 	struct balloon_events ev;
 	struct vq_chain *chain;                    /* scratch for kicks (main loop only) */
+	struct batch *batch;                       /* pages to discard, sorted in batches */
 	unsigned timer;                            /* main-loop source asking for stats */
 	/* Hands host memory back; madvise(MADV_DONTNEED) unless a test
 	 * replaces it.  Returns 0 or -1. */
