@@ -159,6 +159,7 @@ scenario_vmdeck_balloon_ctl() {
 	bg=$!
 	why=""
 	detail=""
+	late=""
 	if ! wait_line "L2 filled-mb" "$TIMEOUT"; then
 		why="the guest never touched its memory;"
 	else
@@ -167,6 +168,7 @@ scenario_vmdeck_balloon_ctl() {
 		total=$(ctl_num "$sock" stats total_memory)
 		free=$(ctl_num "$sock" stats free_memory)
 		seen=$(awk '/L2 meminfo/ { t = $(NF - 1); f = $NF } END { print t * 1024, f * 1024 }' "$LOG")
+		echo "[$name] balloon stats: total_memory ${total:-?} free_memory ${free:-?}; /proc/meminfo: $seen"
 		within_pct "${total:-0}" "${seen% *}" 5 || why="$why stats total_memory ${total:-none}, /proc/meminfo ${seen% *};"
 		within_pct "${free:-0}" "${seen#* }" 5 || why="$why stats free_memory ${free:-none}, /proc/meminfo ${seen#* };"
 		pid=$(ctl_num "$sock" status pid)
@@ -175,27 +177,38 @@ scenario_vmdeck_balloon_ctl() {
 		"$VMDECK" ctl "$sock" balloon ${half}M >/dev/null || why="$why balloon ${half}M refused;"
 		want=$((half * 1024 * 1024))
 		ok=""
-		while [ $(($(uptime_ms) - t0)) -lt 10000 ]; do
+		done_ms=""
+		# The spec's limit is 10 s; past it, keep watching (up to 120 s) so
+		# that the log says how long it did take.
+		while [ $(($(uptime_ms) - t0)) -lt 120000 ]; do
 			actual=$(ctl_num "$sock" stats actual)
 			rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
+			el=$(($(uptime_ms) - t0))
+			echo "[$name] balloon at $el ms: guest keeps ${actual:-?} bytes, VMM RSS $rss kB"
 			if [ "${actual:-0}" = "$want" ] && [ $((rss0 - rss)) -ge $((half * 1024 * 9 / 10)) ]; then
-				ok=$(($(uptime_ms) - t0))
+				done_ms=$el
+				[ "$el" -le 10000 ] && ok=$el
 				break
 			fi
-			usleep 200000
+			[ "$el" -ge 10000 ] && [ -z "$late" ] && late="after 10 s: balloon actual ${actual:-none} (want $want), RSS ${rss0} kB -> ${rss} kB"
+			usleep 500000
 		done
 		drop_mb=$(((rss0 - rss) / 1024))
-		[ -n "$ok" ] || why="$why after 10 s: balloon actual ${actual:-none} (want $want), RSS ${rss0} kB -> ${rss} kB;"
+		if [ -z "$ok" ] && [ -n "$done_ms" ]; then
+			why="$why the balloon took $done_ms ms to reach half (limit 10000 ms);"
+		elif [ -z "$ok" ]; then
+			why="$why ${late:-the balloon never reached half};"
+		fi
 		"$VMDECK" ctl "$sock" balloon ${mem_mb}M >/dev/null
 		n=0
-		while [ "$(ctl_num "$sock" stats actual)" != $((mem_mb * 1024 * 1024)) ] && [ "$n" -lt 100 ]; do
-			usleep 200000
+		while [ "$(ctl_num "$sock" stats actual)" != $((mem_mb * 1024 * 1024)) ] && [ "$n" -lt 240 ]; do
+			usleep 500000
 			n=$((n + 1))
 		done
-		[ "$n" -lt 100 ] || why="$why the balloon did not deflate within 20 s;"
+		[ "$n" -lt 240 ] || why="$why the balloon did not deflate within 120 s;"
 		[ "$(fact pvpanic)" = yes ] || why="$why Linux's pvpanic driver did not bind to QEMU0001;"
 		"$VMDECK" ctl "$sock" powerdown >/dev/null || why="$why powerdown refused;"
-		detail="RSS -${drop_mb} MiB in ${ok:-?} ms, total $total free $free vs meminfo $seen"
+		detail="RSS -${drop_mb} MiB in ${done_ms:-?} ms, total $total free $free vs meminfo $seen"
 	fi
 	wait "$bg"
 	RC=$(cat "$LOGDIR/$name.rc")
@@ -206,7 +219,57 @@ scenario_vmdeck_balloon_ctl() {
 	else
 		result "$name" fail "$why last line: $(last_words)"
 	fi
-	[ -z "${ok:-}" ] || metric vmdeck-balloon-rss-drop-ms "$ok" ms
+	[ -z "${done_ms:-}" ] || metric vmdeck-balloon-half-ms "$done_ms" ms
+}
+
+# The same balloon to half under QEMU in the same L1, for comparison (not in
+# ALL_SCENARIOS: pick it with vmdeck.scenarios=qemu-balloon-reference).
+# QEMU's human monitor on a loopback port, through busybox nc.
+hmp() {
+	{ echo "$1"; sleep 2; } | nc 127.0.0.1 4444 2>/dev/null | tr -d '\r'
+}
+
+scenario_qemu_balloon_reference() {
+	name=qemu-balloon-reference
+	LOG=$LOGDIR/$name.log
+	: >"$LOG"
+	ip link set lo up 2>/dev/null
+	run_guest "$name" qemu-system-x86_64 -enable-kvm -cpu host -smp 2 -m 256M -nographic -no-reboot \
+		-kernel "$L2_KERNEL" -initrd "$L2_INITRD" -append "$(l2_cmdline balloon)" \
+		-device virtio-balloon-pci,free-page-reporting=off -monitor tcp:127.0.0.1:4444,server,nowait &
+	bg=$!
+	why=""
+	done_ms=""
+	if ! wait_line "L2 filled-mb" "$TIMEOUT"; then
+		why="the guest never touched its memory;"
+	else
+		sleep 3
+		pid=$(pidof qemu-system-x86_64 | cut -d' ' -f1)
+		rss0=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
+		t0=$(uptime_ms)
+		hmp "balloon 128" >/dev/null
+		while [ $(($(uptime_ms) - t0)) -lt 120000 ]; do
+			actual=$(hmp "info balloon" | sed -n 's/.*actual=\([0-9]*\).*/\1/p' | head -n 1)
+			rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
+			el=$(($(uptime_ms) - t0))
+			echo "[$name] balloon at $el ms: guest keeps ${actual:-?} MiB, QEMU RSS $rss kB"
+			if [ "${actual:-0}" = 128 ] && [ $((rss0 - rss)) -ge $((128 * 1024 * 9 / 10)) ]; then
+				done_ms=$el
+				break
+			fi
+			usleep 500000
+		done
+		[ -n "$done_ms" ] || why="the balloon never reached half in 120 s;"
+		hmp system_powerdown >/dev/null
+	fi
+	wait "$bg"
+	RC=$(cat "$LOGDIR/$name.rc")
+	if [ -z "$why" ]; then
+		result "$name" pass "balloon to half and RSS -90% in $done_ms ms"
+	else
+		result "$name" fail "$why last line: $(last_words)"
+	fi
+	[ -z "$done_ms" ] || metric qemu-balloon-half-ms "$done_ms" ms
 }
 
 # ---- driver -------------------------------------------------------------------
