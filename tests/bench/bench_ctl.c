@@ -78,19 +78,20 @@ static uint64_t vmm_threads_cpu_ns(pid_t pid)
 	return total;
 }
 
-/* Run-queue wait of the VMM's main thread so far (ns): how long the host
- * kept it from running. */
-static uint64_t main_thread_wait_ns(pid_t pid)
+/* The VMM main thread's CPU time and run-queue wait so far (ns): what it
+ * spent, and how long the host kept it from running. */
+static void main_thread_times(pid_t pid, uint64_t *run_ns, uint64_t *wait_ns)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)pid, (int)pid);
 	FILE *f = fopen(path, "r");
 	unsigned long long run = 0, wait = 0;
 	if (f && fscanf(f, "%llu %llu", &run, &wait) != 2)
-		wait = 0;
+		run = wait = 0;
 	if (f)
 		fclose(f);
-	return wait;
+	*run_ns = run;
+	*wait_ns = wait;
 }
 
 static double loadavg(void)
@@ -116,7 +117,7 @@ static int round_trips(const char *sock, pid_t pid)
 	json_object_object_add(req, "cmd", json_object_new_string("stats"));
 	static double rtt[REQUESTS];
 	size_t bytes = 0;
-	uint64_t wait0 = 0;
+	uint64_t wait0 = 0, run0 = 0, run1, wait1;
 	for (int i = -100; i < REQUESTS; i++) {
 		double t0 = now_us();
 		json_object *reply = ctl_conn_call(&c, req, 5000, NULL, NULL, &err);
@@ -126,7 +127,7 @@ static int round_trips(const char *sock, pid_t pid)
 			return -1;
 		}
 		if (i == -1)
-			wait0 = main_thread_wait_ns(pid);
+			main_thread_times(pid, &run0, &wait0);
 		if (i >= 0) {
 			rtt[i] = t1 - t0;
 			bytes += strlen(json_object_to_json_string(reply));
@@ -135,11 +136,13 @@ static int round_trips(const char *sock, pid_t pid)
 	}
 	json_object_put(req);
 	ctl_conn_close(&c);
-	double waited_ms = (double)(main_thread_wait_ns(pid) - wait0) / 1e6, sum = 0;
+	main_thread_times(pid, &run1, &wait1);
+	double waited_ms = (double)(wait1 - wait0) / 1e6, sum = 0;
 	for (int i = 0; i < REQUESTS; i++)
 		sum += rtt[i];
 	printf("host load average %.1f on %ld CPUs; the VMM's main thread waited %.1f ms for a CPU during the "
-	       "%.0f ms of requests\n", loadavg(), sysconf(_SC_NPROCESSORS_ONLN), waited_ms, sum / 1000);
+	       "%.0f ms of requests and ran %.1f us per request\n", loadavg(), sysconf(_SC_NPROCESSORS_ONLN),
+	       waited_ms, sum / 1000, (double)(run1 - run0) / 1e3 / REQUESTS);
 	qsort(rtt, REQUESTS, sizeof(rtt[0]), cmp_double);
 	double p50 = rtt[REQUESTS / 2], p99 = rtt[REQUESTS * 99 / 100], max = rtt[REQUESTS - 1];
 	printf("stats round trip over %d requests (%zu-byte replies), busy guest: p50 %.0f us, p90 %.0f us, "
