@@ -55,6 +55,19 @@ struct ctl_server {
 
 static void client_update_watch(struct ctl_client *c);
 
+/* After a big line or reply, give the memory back: idle clients should
+ * cost little. */
+static void shrink(char **buf, size_t *cap, size_t used)
+{
+	if (*cap <= 4 * READ_CHUNK || used > READ_CHUNK / 2)
+		return;
+	char *p = realloc(*buf, READ_CHUNK);
+	if (p) {
+		*buf = p;
+		*cap = READ_CHUNK;
+	}
+}
+
 /* ---- output ---------------------------------------------------------------- */
 
 static void client_kill(struct ctl_client *c);
@@ -75,6 +88,7 @@ static void client_flush(struct ctl_client *c)
 	}
 	if (c->out_off == c->out_len) {
 		c->out_off = c->out_len = 0;
+		shrink(&c->out, &c->out_cap, 0);
 		if (c->closing) {
 			client_kill(c);
 			return;
@@ -211,6 +225,7 @@ static void process_input(struct ctl_client *c)
 	memmove(c->in, c->in + start, c->in_len - start);
 	c->in_len -= start;
 	c->scanned -= start;
+	shrink(&c->in, &c->in_cap, c->in_len);
 	if (c->in_len > c->srv->lim.line_max && !c->closing) {
 		/* No way to find the next request reliably: say why and hang up. */
 		char msg[128];
