@@ -22,7 +22,7 @@ static const char stats_help[] =
 	"\n"
 	"Shares and rates in text and CSV rows cover the time since the previous row; the\n"
 	"first row (and --json) shows the VMM's own, over its last sampling interval\n"
-	"(`vmdeck run --stats-interval`).  Columns: see vmdeck(1) and share/vmdeck-control.md.\n";
+	"(`vmdeck run --stats-interval`).  vmdeck(1) lists the CSV columns.\n";
 
 static int exec_stats(int argc, char **argv);
 
