@@ -19,21 +19,9 @@ struct dev_counter {
  * names and their order must be the same on every call.  Runs on the main
  * loop while the device works on other threads: read counters atomically.
  *
- * A device plugs in next to its vm_add_device call in vm_config.c:
- *
- *	static unsigned vblk_counters(void *dev, struct dev_counter *out, unsigned max)
- *	{
- *		const struct vblk_stats *s = &((struct virtio_blk *)dev)->stats;
- *		const struct dev_counter all[] = {
- *			{ "rd_ops", __atomic_load_n(&s->rd_ops, __ATOMIC_RELAXED), false },
- *			{ "rd_bytes", __atomic_load_n(&s->rd_bytes, __ATOMIC_RELAXED), false },
- *			...
- *			{ "in_flight", __atomic_load_n(&s->in_flight, __ATOMIC_RELAXED), true },
- *		};
- *		(copy at most MAX of them to OUT, return the count)
- *	}
- *	vm_set_device_counters(vm, b, vblk_counters);
- *
+ * A device plugs in next to its vm_add_device call in vm_config.c with
+ * vm_set_device_counters(vm, dev, fn); vmm/virtio_blk_stats.c is the model
+ * (the disks' struct vblk_stats as counters, in_flight as a gauge).
  * The statistics then show them under "devices" with kind "disk", with a
  * rate per second for each counter that is not a gauge. */
 typedef unsigned (*dev_counters_fn)(void *dev, struct dev_counter *out, unsigned max);

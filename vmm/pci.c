@@ -38,6 +38,13 @@ void pci_set_bar(struct pci_device *d, unsigned bar, enum pci_bar_kind kind, uin
 					 .ops = ops, .opaque = opaque };
 }
 
+void pci_set_bar_ram(struct pci_device *d, unsigned bar, enum pci_bar_kind kind, uint64_t size,
+		     bool prefetchable, int (*map)(struct pci_device *d, unsigned bar, uint64_t gpa))
+{
+	d->bars[bar] = (struct pci_bar){ .kind = kind, .prefetchable = prefetchable, .size = size,
+					 .ram_map = map };
+}
+
 unsigned pci_add_capability(struct pci_device *d, uint8_t id, unsigned len)
 {
 	unsigned off = d->next_cap;
@@ -105,8 +112,11 @@ static uint64_t bar_target(const struct pci_device *d, unsigned i)
 		return 0;
 	uint64_t addr = bar_address(d, i);
 	uint64_t limit = b->kind == PCI_BAR_IO ? PCI_IO_END : b->kind == PCI_BAR_MEM32 ? 1ull << 32 : 1ull << 52;
-	/* 0 and the all-ones sizing pattern are not addresses. */
-	if (addr == 0 || addr + b->size > limit || addr + b->size < addr)
+	/* 0 and the all-ones sizing pattern are not addresses.  The limit
+	 * check alone misses a memory BAR whose low dword holds the pattern:
+	 * it ends exactly at 4 GiB, so it "fits". */
+	uint64_t sizing = (uint32_t)~(b->size - 1) & ~(uint64_t)BAR_TYPE_MASK(b->kind);
+	if (addr == 0 || addr == sizing || addr + b->size > limit || addr + b->size < addr)
 		return 0;
 	return addr;
 }
@@ -122,11 +132,16 @@ static void update_mappings(struct pci_device *d)
 		if (!b->mapped && target == 0)
 			continue;
 		struct bus *bus = b->kind == PCI_BAR_IO ? pb->pio : pb->mmio;
-		if (b->mapped)
+		if (b->mapped && !b->ram_map)
 			bus_unregister(bus, b->mapped_at, b->opaque);
 		b->mapped = false;
 		b->mapped_at = 0;
-		if (target) {
+		if (b->ram_map) {
+			if (b->ram_map(d, i, target) == 0 && target) {
+				b->mapped = true;
+				b->mapped_at = target;
+			}
+		} else if (target) {
 			if (bus_register(bus, target, b->size, b->ops, b->opaque, d->name) == 0) {
 				b->mapped = true;
 				b->mapped_at = target;

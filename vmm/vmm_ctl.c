@@ -244,7 +244,7 @@ static int open_socket(struct vmm_ctl *c, struct error *err)
 	}
 	if (cfg->name_given) {
 		snprintf(c->name, sizeof(c->name), "%s", cfg->name);
-		if (ctl_path_for_name(cfg->name, path, sizeof(path), true, err) < 0)
+		if (ctl_path_for_name(cfg->name, path, sizeof(path), err) < 0)
 			return -1;
 		return ctl_server_listen(c->srv, path, err);
 	}
@@ -254,7 +254,7 @@ static int open_socket(struct vmm_ctl *c, struct error *err)
 			snprintf(c->name, sizeof(c->name), "vm");
 		else
 			snprintf(c->name, sizeof(c->name), "vm-%d", i);
-		if (ctl_path_for_name(c->name, path, sizeof(path), true, err) < 0)
+		if (ctl_path_for_name(c->name, path, sizeof(path), err) < 0)
 			return -1;
 		if (ctl_server_listen(c->srv, path, err) == 0)
 			return 0;

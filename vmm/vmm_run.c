@@ -6,13 +6,16 @@
 
 #include "src/cli.h"
 #include "src/log.h"
+#include "vmm/keymap.h"
 #include "vmm/vmm_ctl.h"
 #include "vmm/vmm_run.h"
+#include "vmm/vnc.h"
 
 struct runner {
 	struct vm vm;
 	struct vmm_ctl ctl;               /* control socket and statistics */
 	struct console con;
+	struct vnc_server *vnc;            /* NULL: no display or --vnc none */
 	GMainLoop *loop;
 	guint stdin_watch, retry_timer;
 	int exit_code;
@@ -115,15 +118,31 @@ static gboolean on_signal(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* The display's VNC server, when the VM has a display. */
+static int start_vnc(struct runner *r, struct error *err)
+{
+	const struct vm_config *cfg = &r->vm.cfg;
+	struct vnc_config vc;
+	/* Without --name, the VNC socket takes the name the control socket found free. */
+	const char *name = cfg->name_given ? cfg->name : r->ctl.srv ? r->ctl.name : NULL;
+	if (!r->vm.vga || vnc_parse(cfg->vnc ? cfg->vnc : "unix", name, &vc, err) < 0)
+		return r->vm.vga ? -1 : 0;
+	if (vc.kind == VNC_NONE)
+		return 0;
+	struct vnc_devices dev = { .vga = r->vm.vga, .kbd = &r->vm.i8042, .tablet = r->vm.tablet,
+				   .keymap = keymap_find(cfg->keymap ? cfg->keymap : "us"), .name = name ? name : cfg->name };
+	if (!dev.keymap)
+		return error_set(err, "--keymap takes %s, not '%s'", keymap_names(), cfg->keymap);
+	r->vnc = vnc_start(&vc, &dev, err);
+	return r->vnc ? 0 : -1;
+}
+
 static int start(struct runner *r, const struct vm_config *cfg, const struct serial_config *serial)
 {
 	struct error err;
 	if (console_open(&r->con, serial, &err) < 0 ||
-	    vm_create(&r->vm, cfg, console_backend(&r->con), &err) < 0) {
-		fprintf(stderr, "vmdeck run: %s\n", err.msg);
-		return EXIT_USAGE;
-	}
-	if (vmm_ctl_start(&r->ctl, &r->vm, &err) < 0) {
+	    vm_create(&r->vm, cfg, console_backend(&r->con), &err) < 0 ||
+	    vmm_ctl_start(&r->ctl, &r->vm, &err) < 0 || start_vnc(r, &err) < 0) {
 		fprintf(stderr, "vmdeck run: %s\n", err.msg);
 		return EXIT_USAGE;
 	}
@@ -163,6 +182,7 @@ int vmm_run(const struct vm_config *cfg, const struct serial_config *serial)
 	}
 	console_close(&r->con);
 	vmm_ctl_stop(&r->ctl);
+	vnc_stop(r->vnc);
 	vm_destroy(&r->vm);
 	g_main_loop_unref(r->loop);
 	g_free(r);

@@ -15,7 +15,7 @@
 
 #include "src/ctl_client.h"
 #include "tests/lib/spawn.h"
-#include "tests/lib/vmproc.h"
+#include "tests/lib/ctltest.h"
 
 #define REQUESTS 3000
 #define CPU_WINDOW_S 20
@@ -38,10 +38,10 @@ static int start_vm(struct vmproc *p, const char *sock, const char *interval)
 	char *argv[] = { (char *)vmdeck_bin(), "run", "--kernel", strdup(guest_path("g_stats.elf")), "--cpus", "2",
 			 "--mem", "64M", "--serial", "stdio", "--control", (char *)sock, "--stats-interval",
 			 (char *)interval, NULL };
-	int r = vmproc_start(p, argv);
+	int r = vmproc_start(p, argv, NULL);
 	free(argv[3]);
 	if (r < 0 || !vmproc_wait_for(p, "vcpu 0 loops at cpl 3", 30000)) {
-		fprintf(stderr, "bench_ctl: the guest did not start: %s\n", p->err);
+		fprintf(stderr, "bench_ctl: the guest did not start: %s\n", p->ebuf);
 		return -1;
 	}
 	return 0;
@@ -178,7 +178,7 @@ static double vmm_cpu_pct(const char *dir, const char *interval, double *sampler
 	}
 	free(out);
 	vmdeck_ctl(sock, NULL, "quit", NULL);
-	vmproc_wait_exit(&p, 10000);
+	vmproc_wait(&p, 10000);
 	vmproc_free(&p);
 	return (double)(c1 - c0) / ((t1 - t0) * 1e3) * 100.0;
 }
@@ -188,14 +188,14 @@ int main(void)
 	if (!kvm_usable())
 		return 0;
 	char dir[64], sock[128];
-	vmproc_tmpdir(dir, sizeof(dir));
+	test_tmpdir(dir, sizeof(dir));
 	snprintf(sock, sizeof(sock), "%s/rtt.sock", dir);
 	struct vmproc p;
 	if (start_vm(&p, sock, "1") < 0)
 		return 1;
 	int r = round_trips(sock, p.pid);
 	vmdeck_ctl(sock, NULL, "quit", NULL);
-	vmproc_wait_exit(&p, 10000);
+	vmproc_wait(&p, 10000);
 	vmproc_free(&p);
 	if (r < 0)
 		return 1;

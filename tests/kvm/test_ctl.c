@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "tests/lib/spawn.h"
-#include "tests/lib/vmproc.h"
+#include "tests/lib/ctltest.h"
 
 #define SKIP_WITHOUT_KVM() do { if (!kvm_usable()) skip(); } while (0)
 #define MiB (1ull << 20)
@@ -28,7 +28,7 @@ struct vmtest {
  * arguments follow (NULL-terminated). */
 static void start_vm(struct vmtest *t, const char *guest, ...)
 {
-	vmproc_tmpdir(t->dir, sizeof(t->dir));
+	test_tmpdir(t->dir, sizeof(t->dir));
 	snprintf(t->sock, sizeof(t->sock), "%s/vm.sock", t->dir);
 	char *argv[40] = { (char *)vmdeck_bin(), "run", "--kernel", strdup(guest_path(guest)),
 			   "--control", t->sock };
@@ -39,14 +39,14 @@ static void start_vm(struct vmtest *t, const char *guest, ...)
 		argv[n++] = a;
 	va_end(ap);
 	argv[n] = NULL;
-	assert_int_equal(vmproc_start(&t->p, argv), 0);
+	assert_int_equal(vmproc_start(&t->p, argv, NULL), 0);
 	free(argv[3]);
 }
 
 static void wait_for(struct vmtest *t, const char *text, int ms)
 {
 	if (!vmproc_wait_for(&t->p, text, ms)) {
-		printf("waited %d ms for \"%s\"; guest output:\n%s\nvmdeck stderr:\n%s\n", ms, text, t->p.out, t->p.err);
+		printf("waited %d ms for \"%s\"; guest output:\n%s\nvmdeck stderr:\n%s\n", ms, text, t->p.obuf, t->p.ebuf);
 		fail();
 	}
 }
@@ -187,7 +187,7 @@ static void test_stats_show_busy_and_idle_vcpus(void **state)
 	spawn_free(&r);
 
 	json_object_put(ctl_json(&t, "quit", NULL));
-	assert_int_equal(vmproc_wait_exit(&t.p, 10000), 0);
+	assert_int_equal(vmproc_wait(&t.p, 10000), 0);
 	struct stat st;
 	assert_int_equal(stat(t.sock, &st), -1);        /* the socket is gone with the VMM */
 	stop_vm(&t);
@@ -203,24 +203,24 @@ static void test_balloon_returns_memory_and_reports_guest_stats(void **state)
 	/* A subscriber for the "balloon reached its target" event. */
 	struct vmproc sub;
 	char *sargv[] = { (char *)vmdeck_bin(), "ctl", t.sock, "subscribe", "balloon,state", NULL };
-	assert_int_equal(vmproc_start(&sub, sargv), 0);
+	assert_int_equal(vmproc_start(&sub, sargv, NULL), 0);
 	assert_true(vmproc_wait_for(&sub, "\"events\"", 10000));
-	uint64_t before = vmproc_rss(t.p.pid);
+	uint64_t before = proc_rss(t.p.pid);
 	json_object *r = ctl_json(&t, "balloon", "96M");
 	assert_int_equal((uint64_t)num(r, "size"), 32 * MiB);
 	assert_true(json_object_get_boolean(at(r, "driver")));
 	json_object_put(r);
 	wait_for(&t, "inflated to 8192 pages", 20000);
 	/* The VMM's RSS drops by at least 90% of the ballooned 32 MiB. */
-	uint64_t after = vmproc_rss(t.p.pid);
+	uint64_t after = proc_rss(t.p.pid);
 	for (int i = 0; i < 100 && before - after < 29 * MiB; i++) {
 		usleep(100000);
-		after = vmproc_rss(t.p.pid);
+		after = proc_rss(t.p.pid);
 	}
 	printf("VmRSS %.1f MiB -> %.1f MiB\n", before / 1048576.0, after / 1048576.0);
 	assert_true(after < before && before - after >= (uint64_t)(0.9 * 32 * MiB));
 	assert_true(vmproc_wait_for(&sub, "\"event\":\"balloon\"", 10000));
-	assert_non_null(strstr(sub.out, "\"reached\":true"));
+	assert_non_null(strstr(sub.obuf, "\"reached\":true"));
 
 	/* The guest's numbers, exactly as it sent them, and the balloon as the
 	 * guest driver reports it (after a sample newer than the inflation). */
@@ -258,9 +258,9 @@ static void test_balloon_returns_memory_and_reports_guest_stats(void **state)
 	assert_int_equal((uint64_t)num(s, "memory.balloon.actual"), 128 * MiB);
 	json_object_put(s);
 	json_object_put(ctl_json(&t, "quit", NULL));
-	assert_int_equal(vmproc_wait_exit(&t.p, 10000), 0);
-	vmproc_wait_exit(&sub, 5000);
-	assert_non_null(strstr(sub.out, "\"shutting-down\""));
+	assert_int_equal(vmproc_wait(&t.p, 10000), 0);
+	vmproc_wait(&sub, 5000);
+	assert_non_null(strstr(sub.obuf, "\"shutting-down\""));
 	vmproc_free(&sub);
 	stop_vm(&t);
 }
@@ -282,7 +282,7 @@ static void test_balloon_without_device_is_unavailable(void **state)
 	assert_true(json_object_is_type(at(s, "memory.balloon"), json_type_null));
 	json_object_put(s);
 	json_object_put(ctl_json(&t, "quit", NULL));
-	assert_int_equal(vmproc_wait_exit(&t.p, 10000), 0);
+	assert_int_equal(vmproc_wait(&t.p, 10000), 0);
 	stop_vm(&t);
 }
 
@@ -294,16 +294,16 @@ static void test_powerdown_lets_the_guest_power_off(void **state)
 	wait_for(&t, "waiting for the power button", 20000);
 	struct vmproc sub;
 	char *sargv[] = { (char *)vmdeck_bin(), "ctl", t.sock, "subscribe", NULL };
-	assert_int_equal(vmproc_start(&sub, sargv), 0);
+	assert_int_equal(vmproc_start(&sub, sargv, NULL), 0);
 	assert_true(vmproc_wait_for(&sub, "\"events\"", 10000));
 	json_object *r = ctl_json(&t, "powerdown", NULL);
 	assert_true(json_object_get_boolean(at(r, "pressed")));
 	json_object_put(r);
-	assert_int_equal(vmproc_wait_exit(&t.p, 15000), 0);
-	assert_non_null(strstr(t.p.out, "ctl: power button pressed, powering off"));
-	assert_string_equal(t.p.err, "");
-	vmproc_wait_exit(&sub, 5000);
-	assert_non_null(strstr(sub.out, "\"reason\":\"the guest powered off\""));
+	assert_int_equal(vmproc_wait(&t.p, 15000), 0);
+	assert_non_null(strstr(t.p.obuf, "ctl: power button pressed, powering off"));
+	assert_string_equal(t.p.ebuf, "");
+	vmproc_wait(&sub, 5000);
+	assert_non_null(strstr(sub.obuf, "\"reason\":\"the guest powered off\""));
 	vmproc_free(&sub);
 	stop_vm(&t);
 }
@@ -314,10 +314,10 @@ static void test_guest_panic_is_an_event_and_a_state(void **state)
 	struct vmtest t;
 	start_vm(&t, "g_ctl.elf", "--mem", "64M", "--cmdline", "action=panic", NULL);
 	wait_for(&t, "press a key to panic", 20000);
-	assert_non_null(strstr(t.p.out, "pvpanic capabilities 0x3"));
+	assert_non_null(strstr(t.p.obuf, "pvpanic capabilities 0x3"));
 	struct vmproc sub;
 	char *sargv[] = { (char *)vmdeck_bin(), "ctl", t.sock, "subscribe", NULL };
-	assert_int_equal(vmproc_start(&sub, sargv), 0);
+	assert_int_equal(vmproc_start(&sub, sargv, NULL), 0);
 	assert_true(vmproc_wait_for(&sub, "\"events\"", 10000));
 	vmproc_type(&t.p, "p");
 	wait_for(&t, "ctl: panic reported", 20000);
@@ -330,7 +330,7 @@ static void test_guest_panic_is_an_event_and_a_state(void **state)
 	json_object_put(s);
 	/* The VM itself is still there. */
 	json_object_put(ctl_json(&t, "quit", NULL));
-	assert_int_equal(vmproc_wait_exit(&t.p, 10000), 0);
+	assert_int_equal(vmproc_wait(&t.p, 10000), 0);
 	vmproc_free(&sub);
 	stop_vm(&t);
 }
@@ -343,14 +343,14 @@ static void test_triple_fault_reaches_subscribers_before_exit(void **state)
 	wait_for(&t, "press a key for a triple fault", 20000);
 	struct vmproc sub;
 	char *sargv[] = { (char *)vmdeck_bin(), "ctl", t.sock, "subscribe", NULL };
-	assert_int_equal(vmproc_start(&sub, sargv), 0);
+	assert_int_equal(vmproc_start(&sub, sargv, NULL), 0);
 	assert_true(vmproc_wait_for(&sub, "\"events\"", 10000));
 	vmproc_type(&t.p, "t");
-	assert_int_equal(vmproc_wait_exit(&t.p, 20000), 3);
-	assert_int_equal(vmproc_wait_exit(&sub, 10000), 0);
-	assert_non_null(strstr(sub.out, "\"event\":\"crashed\""));
-	assert_non_null(strstr(sub.out, "triple-faulted on vCPU 0"));
-	assert_non_null(strstr(sub.out, "\"state\":\"crashed\""));
+	assert_int_equal(vmproc_wait(&t.p, 20000), 3);
+	assert_int_equal(vmproc_wait(&sub, 10000), 0);
+	assert_non_null(strstr(sub.obuf, "\"event\":\"crashed\""));
+	assert_non_null(strstr(sub.obuf, "triple-faulted on vCPU 0"));
+	assert_non_null(strstr(sub.obuf, "\"state\":\"crashed\""));
 	vmproc_free(&sub);
 	stop_vm(&t);
 }
@@ -367,7 +367,7 @@ static void test_reset_from_the_socket_boots_again(void **state)
 	json_object_put(s);
 	json_object_put(ctl_json(&t, "reset", NULL));
 	for (int i = 0; i < 200 && vmproc_count(&t.p, "ctl: ready") < 2; i++)
-		vmproc_wait_for(&t.p, NULL, 50);
+		vmproc_poll(&t.p, 50);
 	assert_int_equal(vmproc_count(&t.p, "ctl: ready"), 2);
 	s = ctl_json(&t, "status", NULL);
 	assert_int_equal((int)num(s, "boots"), 2);
@@ -380,7 +380,7 @@ static void test_reset_from_the_socket_boots_again(void **state)
 	assert_true(num(s, "cpus.0.vmm_exits") >= first_boot + 11);
 	json_object_put(s);
 	json_object_put(ctl_json(&t, "quit", NULL));
-	assert_int_equal(vmproc_wait_exit(&t.p, 10000), 0);
+	assert_int_equal(vmproc_wait(&t.p, 10000), 0);
 	stop_vm(&t);
 }
 
@@ -388,13 +388,13 @@ static void test_default_names_and_private_directory(void **state)
 {
 	SKIP_WITHOUT_KVM();
 	char xdg[64];
-	vmproc_tmpdir(xdg, sizeof(xdg));
+	test_tmpdir(xdg, sizeof(xdg));
 	setenv("XDG_RUNTIME_DIR", xdg, 1);
 	char *a1[] = { (char *)vmdeck_bin(), "run", "--kernel", strdup(guest_path("g_ctl.elf")), "--mem", "64M", NULL };
 	struct vmproc v1, v2;
-	assert_int_equal(vmproc_start(&v1, a1), 0);
+	assert_int_equal(vmproc_start(&v1, a1, NULL), 0);
 	assert_true(vmproc_wait_for(&v1, "ctl: ready", 20000));
-	assert_int_equal(vmproc_start(&v2, a1), 0);
+	assert_int_equal(vmproc_start(&v2, a1, NULL), 0);
 	assert_true(vmproc_wait_for(&v2, "ctl: ready", 20000));
 	char path[128];
 	struct stat st;
@@ -404,6 +404,11 @@ static void test_default_names_and_private_directory(void **state)
 	snprintf(path, sizeof(path), "%s/vmdeck/vm.sock", xdg);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
+	/* The second VM's sockets share its name. */
+	snprintf(path, sizeof(path), "%s/vmdeck/vm-2.sock", xdg);
+	assert_int_equal(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/vmdeck/vm-2.vnc", xdg);
+	assert_int_equal(stat(path, &st), 0);
 	/* By name, as a user would type it. */
 	char *out = NULL;
 	assert_int_equal(vmdeck_ctl("vm-2", &out, "status", NULL), 0);
@@ -421,8 +426,8 @@ static void test_default_names_and_private_directory(void **state)
 	spawn_free(&r);
 	assert_int_equal(vmdeck_ctl("vm", NULL, "quit", NULL), 0);
 	assert_int_equal(vmdeck_ctl("vm-2", NULL, "quit", NULL), 0);
-	assert_int_equal(vmproc_wait_exit(&v1, 10000), 0);
-	assert_int_equal(vmproc_wait_exit(&v2, 10000), 0);
+	assert_int_equal(vmproc_wait(&v1, 10000), 0);
+	assert_int_equal(vmproc_wait(&v2, 10000), 0);
 	assert_int_equal(vmdeck_ctl("vm", NULL, "status", NULL), 2);   /* nobody there */
 	vmproc_free(&v1);
 	vmproc_free(&v2);

@@ -564,38 +564,39 @@ static void test_socket_file_is_private_and_stale_ones_are_replaced(void **state
 
 static void test_socket_paths(void **state)
 {
-	assert_true(ctl_name_valid("vm"));
-	assert_true(ctl_name_valid("web-01.test_2"));
-	assert_false(ctl_name_valid(""));
-	assert_false(ctl_name_valid(".hidden"));
-	assert_true(ctl_name_valid("-x"));          /* as the VM library allows */
-	assert_false(ctl_name_valid("a/b"));
-	assert_false(ctl_name_valid("a b"));
 	char dir[] = "/tmp/vmdeck-xdg-XXXXXX";
 	assert_non_null(mkdtemp(dir));
 	setenv("XDG_RUNTIME_DIR", dir, 1);
 	char path[256], want[256];
 	struct error err;
-	assert_int_equal(ctl_path_for_name("web", path, sizeof(path), true, &err), 0);
-	snprintf(want, sizeof(want), "%s/vmdeck/web.sock", dir);
+	assert_int_equal(ctl_path_for_name("web-01.test_2", path, sizeof(path), &err), 0);
+	snprintf(want, sizeof(want), "%s/vmdeck/web-01.test_2.sock", dir);
 	assert_string_equal(path, want);
 	struct stat st;
 	snprintf(want, sizeof(want), "%s/vmdeck", dir);
 	assert_int_equal(stat(want, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0700);
+	/* Names as the VM library takes them, nothing that leaves the directory. */
+	static const char *const bad[] = { "", ".hidden", "a/b", "../x", "a b" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(ctl_path_for_name(bad[i], path, sizeof(path), &err), -1);
+		assert_non_null(strstr(err.msg, "is not a VM name"));
+	}
 	/* A directory others can enter is refused. */
 	chmod(want, 0755);
-	assert_int_equal(ctl_path_for_name("web", path, sizeof(path), true, &err), -1);
+	assert_int_equal(ctl_path_for_name("web", path, sizeof(path), &err), -1);
 	assert_non_null(strstr(err.msg, "other users"));
 	rmdir(want);
-	assert_int_equal(ctl_path_for_name("../x", path, sizeof(path), true, &err), -1);
+	/* Anything with a slash is a path, as typed. */
 	assert_int_equal(ctl_path_resolve("/some/where.sock", path, sizeof(path), &err), 0);
 	assert_string_equal(path, "/some/where.sock");
-	unsetenv("XDG_RUNTIME_DIR");
-	assert_int_equal(ctl_path_dir(path, sizeof(path), false, &err), 0);
-	snprintf(want, sizeof(want), "/tmp/vmdeck-%u", (unsigned)geteuid());
+	assert_int_equal(ctl_path_resolve("vm", path, sizeof(path), &err), 0);
+	snprintf(want, sizeof(want), "%s/vmdeck/vm.sock", dir);
 	assert_string_equal(path, want);
+	snprintf(want, sizeof(want), "%s/vmdeck", dir);
+	rmdir(want);
 	rmdir(dir);
+	unsetenv("XDG_RUNTIME_DIR");
 }
 
 int main(void)

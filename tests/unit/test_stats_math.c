@@ -15,6 +15,8 @@
 #include "vmm/stats_kvm.h"
 #include "vmm/stats_proc.h"
 #include "vmm/stats_rate.h"
+#include "vmm/virtio_blk.h"
+#include "vmm/virtio_blk_stats.h"
 
 static void test_first_sample_has_total_but_no_delta(void **state)
 {
@@ -210,6 +212,28 @@ static void test_kvm_stats_hostile_layouts(void **state)
 	assert_int_equal(kstats_parse(&k, bl.b, bl.len, names, KSTATS_MAX + 1), -1);
 }
 
+static void test_disk_counters_hook(void **state)
+{
+	static struct virtio_blk b;
+	b.stats.rd_bytes = 4096;
+	b.stats.wr_ops = 3;
+	b.stats.in_flight = 2;
+	struct dev_counter c[DEV_COUNTERS_MAX];
+	unsigned n = vblk_counters(&b, c, DEV_COUNTERS_MAX);
+	assert_true(n >= 12);
+	bool rd = false, wr = false, fl = false;
+	for (unsigned i = 0; i < n; i++) {
+		if (!strcmp(c[i].name, "rd_bytes"))
+			rd = c[i].value == 4096 && !c[i].gauge;
+		if (!strcmp(c[i].name, "wr_ops"))
+			wr = c[i].value == 3;
+		if (!strcmp(c[i].name, "in_flight"))
+			fl = c[i].value == 2 && c[i].gauge;      /* a level: no rate */
+	}
+	assert_true(rd && wr && fl);
+	assert_int_equal(vblk_counters(&b, c, 3), 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -223,6 +247,7 @@ int main(void)
 		cmocka_unit_test(test_this_process_own_numbers),
 		cmocka_unit_test(test_kvm_stats_layout_by_name),
 		cmocka_unit_test(test_kvm_stats_hostile_layouts),
+		cmocka_unit_test(test_disk_counters_hook),
 	};
 	return cmocka_run_group_tests_name("statistics arithmetic and sources", tests, NULL, NULL);
 }
