@@ -27,20 +27,30 @@ static double now_us(void)
 	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
+static int start_vm_with(struct vmproc *p, const char *sock, const char *interval, const char *guest,
+			 const char *ready);
+
+/* The busy guest: vCPU 0 computes, vCPU 1 halts. */
+static int start_vm(struct vmproc *p, const char *sock, const char *interval)
+{
+	return start_vm_with(p, sock, interval, "g_stats.elf", "vcpu 0 loops at cpl 3");
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 	return x < y ? -1 : x > y;
 }
 
-static int start_vm(struct vmproc *p, const char *sock, const char *interval)
+static int start_vm_with(struct vmproc *p, const char *sock, const char *interval, const char *guest,
+			 const char *ready)
 {
-	char *argv[] = { (char *)vmdeck_bin(), "run", "--kernel", strdup(guest_path("g_stats.elf")), "--cpus", "2",
+	char *argv[] = { (char *)vmdeck_bin(), "run", "--kernel", strdup(guest_path(guest)), "--cpus", "2",
 			 "--mem", "64M", "--serial", "stdio", "--control", (char *)sock, "--stats-interval",
 			 (char *)interval, NULL };
 	int r = vmproc_start(p, argv, NULL);
 	free(argv[3]);
-	if (r < 0 || !vmproc_wait_for(p, "vcpu 0 loops at cpl 3", 30000)) {
+	if (r < 0 || !vmproc_wait_for(p, ready, 30000)) {
 		fprintf(stderr, "bench_ctl: the guest did not start: %s\n", p->ebuf);
 		return -1;
 	}
@@ -105,7 +115,7 @@ static double loadavg(void)
 	return l;
 }
 
-static int round_trips(const char *sock, pid_t pid)
+static int round_trips(const char *sock, pid_t pid, const char *what)
 {
 	struct ctl_conn c;
 	struct error err;
@@ -145,10 +155,11 @@ static int round_trips(const char *sock, pid_t pid)
 	       waited_ms, sum / 1000, (double)(run1 - run0) / 1e3 / REQUESTS);
 	qsort(rtt, REQUESTS, sizeof(rtt[0]), cmp_double);
 	double p50 = rtt[REQUESTS / 2], p99 = rtt[REQUESTS * 99 / 100], max = rtt[REQUESTS - 1];
-	printf("stats round trip over %d requests (%zu-byte replies), busy guest: p50 %.0f us, p90 %.0f us, "
-	       "p99 %.0f us, max %.0f us\n", REQUESTS, bytes / REQUESTS, p50, rtt[REQUESTS * 9 / 10], p99, max);
-	printf("METRIC ctl-stats-rtt-p50 %.0f us\nMETRIC ctl-stats-rtt-p99 %.0f us\n", p50, p99);
-	printf("goal p99 <= 1000 us: %s\n", p99 <= 1000 ? "met" : "MISSED");
+	printf("stats round trip over %d requests (%zu-byte replies), %s guest: p50 %.0f us, p90 %.0f us, "
+	       "p99 %.0f us, max %.0f us\n", REQUESTS, bytes / REQUESTS, what, p50, rtt[REQUESTS * 9 / 10], p99, max);
+	printf("METRIC ctl-stats-rtt-p50-%s %.0f us\nMETRIC ctl-stats-rtt-p99-%s %.0f us\n", what, p50, what, p99);
+	if (!strcmp(what, "busy"))
+		printf("goal p99 <= 1000 us with the VM busy: %s\n", p99 <= 1000 ? "met" : "MISSED");
 	return 0;
 }
 
@@ -193,7 +204,16 @@ int main(void)
 	struct vmproc p;
 	if (start_vm(&p, sock, "1") < 0)
 		return 1;
-	int r = round_trips(sock, p.pid);
+	int r = round_trips(sock, p.pid, "busy");
+	vmdeck_ctl(sock, NULL, "quit", NULL);
+	vmproc_wait(&p, 10000);
+	vmproc_free(&p);
+	if (r < 0)
+		return 1;
+	/* The same with both vCPUs halted: what the host's load alone does. */
+	if (start_vm_with(&p, sock, "1", "g_ctl.elf", "ctl: ready") < 0)
+		return 1;
+	r = round_trips(sock, p.pid, "idle");
 	vmdeck_ctl(sock, NULL, "quit", NULL);
 	vmproc_wait(&p, 10000);
 	vmproc_free(&p);
