@@ -7,6 +7,8 @@ extern const struct cli_cmd cmd_new_entry, cmd_list_entry, cmd_start_entry, cmd_
 	cmd_rename_entry;
 extern const struct cli_cmd cmd_run_entry, cmd_tui_entry;
 extern const struct cli_cmd cmd_img_entry;
+extern const struct cli_cmd cmd_ctl_entry;
+extern const struct cli_cmd cmd_stats_entry;
 
 const struct cli_cmd *const cli_cmds[] = {
 	/* the console */
@@ -27,5 +29,7 @@ const struct cli_cmd *const cli_cmds[] = {
 	&cmd_run_entry,
 	/* disk images */
 	&cmd_img_entry,
+	&cmd_ctl_entry,
+	&cmd_stats_entry,
 	NULL,
 };

@@ -60,6 +60,7 @@ static const char *const scenario_names[] = {
 	"vmdeck-disk",
 	"vmdeck-display",
 	"vmdeck-library",
+	"vmdeck-balloon-ctl",
 };
 
 static double now_s(void)
