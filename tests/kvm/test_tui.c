@@ -62,16 +62,13 @@ static int setup(void **state)
 
 static struct spawn_result vd(const char *first, ...)
 {
-	char *argv[32] = { (char *)vmdeck_bin(), (char *)first };
-	int n = 2;
+	const char *pre[] = { first, NULL };
+	struct spawn_result r;
 	va_list ap;
 	va_start(ap, first);
-	for (char *a; n < 31 && (a = va_arg(ap, char *));)
-		argv[n++] = a;
+	int started = spawn_vmdeck_va(pre, ap, 30000, &r);
 	va_end(ap);
-	argv[n] = NULL;
-	struct spawn_result r;
-	assert_int_equal(spawn_run(argv, NULL, NULL, 30000, &r), 0);
+	assert_int_equal(started, 0);
 	return r;
 }
 
