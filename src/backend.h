@@ -38,6 +38,8 @@ struct be_val {
  * CPU (a busy 2-vCPU guest shows 200). */
 struct be_stats {
 	bool valid;                       /* false: no sample (yet) */
+	char state[16];                   /* the VMM's word: running, paused, shutting-down, crashed */
+	char last_error[256];             /* "" when none */
 	double uptime_s;
 	struct be_val cpu_pct;            /* all vCPUs */
 	unsigned nr_vcpus;
@@ -46,8 +48,9 @@ struct be_stats {
 	struct be_val mem_rss;            /* host memory the VMM uses */
 	struct be_val balloon_target;     /* memory the guest should keep */
 	struct be_val balloon_actual;     /* memory the guest has after the balloon */
+	bool balloon_driver;              /* the guest's balloon driver runs */
 	struct be_val guest_used;         /* guest-reported: total minus free */
-	struct be_val net_rx_bps, net_tx_bps;     /* bytes per second, all cards */
+	struct be_val net_rx_bps, net_tx_bps;     /* bytes per second, all cards, as the guest sees them */
 	struct be_val disk_rd_bps, disk_wr_bps;   /* bytes per second, all disks */
 	/* Guest-reported memory statistics (virtio-balloon), newest values. */
 	unsigned nr_guest;

@@ -18,7 +18,7 @@
 #include "src/vmctl.h"
 #include "src/vmdef.h"
 #include "src/vmlib.h"
-#include "src/vmsock.h"
+#include "src/rundir.h"
 #include "src/vmsnap.h"
 #include "src/vmspawn.h"
 #include "src/vmstate.h"
@@ -115,43 +115,40 @@ static int need_new_name(struct local *l, const char *name, struct error *err)
 
 /* ---- listing ------------------------------------------------------------------- */
 
-static time_t file_age(struct local *l, const char *name, const char *file)
+/* Seconds since the VMM of NAME took its pidfile, i.e. since it started. */
+static time_t vmm_age(const char *name)
 {
-	char *p = vmlib_path(&l->lib, name, file);
+	char path[256];
+	struct error err;
 	struct stat st;
-	time_t age = p && stat(p, &st) == 0 ? time(NULL) - st.st_mtime : 0;
-	free(p);
-	return age;
+	if (rundir_vm_path(name, "pid", path, sizeof(path), &err) < 0 || stat(path, &st) < 0)
+		return 0;
+	return time(NULL) - st.st_mtime;
 }
 
 /* Asks a live VMM for its state and statistics. */
-static void live_sample(struct local *l, struct be_vm *vm)
+static void live_sample(struct be_vm *vm)
 {
-	if (!vmctl_supported())
-		return;
 	json_object *res = NULL;
 	struct error err;
 	if (vmctl_call(vm->name, "stats", NULL, VMCTL_TIMEOUT_MS, &res, &err) != 0) {
 		/* No answer: a VMM that just started has no socket yet. */
-		if (file_age(l, vm->name, VMLIB_PIDFILE) < STARTING_GRACE_S)
+		if (vmm_age(vm->name) < STARTING_GRACE_S)
 			vm->state = VM_STATE_STARTING;
 		else
 			snprintf(vm->reason, sizeof(vm->reason), "the VMM does not answer: %.400s", err.msg);
 		return;
 	}
-	json_object *state = NULL;
-	if (json_object_object_get_ex(res, "state", &state) && json_object_is_type(state, json_type_string)) {
-		const char *s = json_object_get_string(state);
-		if (!strcmp(s, "paused"))
-			vm->state = VM_STATE_PAUSED;
-		else if (!strcmp(s, "crashed"))
-			vm->state = VM_STATE_CRASHED;
-	}
-	json_object *last = NULL;
-	if (vm->state == VM_STATE_CRASHED && json_object_object_get_ex(res, "last_error", &last) && last)
-		snprintf(vm->reason, sizeof(vm->reason), "%s", json_object_get_string(last));
 	vmctl_parse_stats(res, &vm->st);
 	json_object_put(res);
+	if (!strcmp(vm->st.state, "paused"))
+		vm->state = VM_STATE_PAUSED;
+	else if (!strcmp(vm->st.state, "crashed"))
+		vm->state = VM_STATE_CRASHED;
+	/* A guest that panicked keeps its VMM (it may reboot itself): crashed
+	 * with the VMM's sentence until it does. */
+	if (vm->state == VM_STATE_CRASHED && vm->st.last_error[0])
+		snprintf(vm->reason, sizeof(vm->reason), "%s", vm->st.last_error);
 }
 
 static void fill_vm(struct local *l, const char *name, struct be_vm *vm, bool sample)
@@ -173,7 +170,7 @@ static void fill_vm(struct local *l, const char *name, struct be_vm *vm, bool sa
 	if (vm->cpus == 0 && !vm->reason[0])
 		snprintf(vm->reason, sizeof(vm->reason), "%s", err.msg);   /* a broken vm.conf */
 	if (sample && vm->state == VM_STATE_RUNNING)
-		live_sample(l, vm);
+		live_sample(vm);
 }
 
 static int list(struct backend *b, struct be_vm **vms, size_t *n, struct error *err)
@@ -486,14 +483,14 @@ static int endpoints(struct backend *b, const char *name, struct be_endpoints *o
 	int r = need_vm(L(b), name, err);
 	if (r)
 		return r;
-	if (vmsock_path(name, VMSOCK_SERIAL, out->serial, sizeof(out->serial), false, err) < 0)
+	if (rundir_vm_path(name, "serial", out->serial, sizeof(out->serial), err) < 0)
 		return BE_EFAIL;
 	struct vmdef d;
 	memset(&d, 0, sizeof(d));
 	bool display = vmlib_load(&L(b)->lib, name, &d, err) == 0 && (!d.display || strcmp(d.display, "none"));
 	vmdef_free(&d);
 	if (display && vmargs_features() & VMARGS_DISPLAY &&
-	    vmsock_path(name, VMSOCK_VNC, out->vnc, sizeof(out->vnc), false, err) < 0)
+	    rundir_vm_path(name, "vnc", out->vnc, sizeof(out->vnc), err) < 0)
 		return BE_EFAIL;
 	return 0;
 }
@@ -625,12 +622,11 @@ static int forward_change(struct backend *b, const char *name, const char *fwd, 
 				 "GUESTPORT, e.g. tcp::8080-:80", fwd);
 	struct vm_status st;
 	vmstate_get(&l->lib, name, &st);
-	if (vm_state_live(st.state) && vmctl_supported()) {
-		json_object *args = json_object_new_object(), *res = NULL;
-		json_object_object_add(args, "rule", json_object_new_string(fwd));
-		r = vmctl_call(name, add ? "hostfwd-add" : "hostfwd-remove", args, VMCTL_TIMEOUT_MS, &res, err);
-		json_object_put(args);
-		json_object_put(res);
+	/* A running VM changes at once (the network's hostfwd-add and
+	 * hostfwd-remove take the rule as their one argument), and keeps the
+	 * change in its definition for the next start. */
+	if (vm_state_live(st.state)) {
+		r = vmctl_call_value(name, add ? "hostfwd-add" : "hostfwd-remove", fwd, VMCTL_TIMEOUT_MS, err);
 		if (r)
 			return r;
 	}

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "src/cli.h"
-#include "src/pidfile.h"
 #include "src/size.h"
 #include "src/vmlib.h"
 #include "vmm/keymap.h"
@@ -33,7 +32,8 @@ static const char run_help[] =
 	"  --name NAME          the VM's name, used for its sockets: the control socket\n"
 	"                       $XDG_RUNTIME_DIR/vmdeck/NAME.sock (/tmp/vmdeck-UID/ without\n"
 	"                       XDG_RUNTIME_DIR) and NAME.vnc (default: the first free of vm,\n"
-	"                       vm-2, vm-3, ...)\n"
+	"                       vm-2, vm-3, ...); NAME.pid beside them holds the VMM's pid,\n"
+	"                       locked while it runs: a second VMM of that name is refused\n"
 	"  --display MODE       vga (default): a VGA with Bochs VBE and a virtio tablet;\n"
 	"                       vga,tablet=off: without the tablet; none: no display\n"
 	"  --vnc WHERE          the display's VNC server: unix (default, the socket\n"
@@ -47,9 +47,6 @@ static const char run_help[] =
 	"                       free-page-reporting=on|off (both on by default), or off\n"
 	"  --stats-interval SECS  how often the VMM samples its statistics (default 1;\n"
 	"                       0: only when a client asks)\n"
-	"  --pidfile PATH       create PATH (mode 0600), write the VMM's pid into it and hold an\n"
-	"                       exclusive flock on it while the VMM lives; when another VMM\n"
-	"                       holds it, refuse to start (exit status 2)\n"
 	"\n"
 	"`vmdeck ctl` and `vmdeck stats` talk to a running VM through its control socket.\n"
 	"\n"
@@ -68,8 +65,7 @@ const struct cli_cmd cmd_run_entry = {
 	.args = "--kernel FILE [--initrd FILE] [--cmdline STR] [--mem SIZE] [--cpus N] "
 		"[--serial stdio|file:PATH|socket:PATH|none] [--no-reboot] [--disk SPEC]... [--name NAME] "
 		"[--display vga|none] [--vnc unix|unix:PATH|tcp:[ADDR:]PORT|none] [--keymap us|de|fr] "
-		"[--control PATH|none] [--balloon[=OPTS]] [--stats-interval SECS] "
-		"[--pidfile PATH]",
+		"[--control PATH|none] [--balloon[=OPTS]] [--stats-interval SECS]",
 	.summary = "boot a kernel in a VM in the foreground, serial console on stdio",
 	.help = run_help,
 	.exec = exec_run,
@@ -77,7 +73,7 @@ const struct cli_cmd cmd_run_entry = {
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_SERIAL, OPT_NO_REBOOT,
        OPT_DISK, OPT_NAME, OPT_DISPLAY, OPT_VNC, OPT_KEYMAP, OPT_CONTROL, OPT_BALLOON,
-       OPT_STATS_INTERVAL, OPT_PIDFILE };
+       OPT_STATS_INTERVAL };
 
 /* Seconds with an optional fraction, as milliseconds. */
 static int parse_interval(const char *s, unsigned *ms)
@@ -129,7 +125,6 @@ static int exec_run(int argc, char **argv)
 		{ "display", required_argument, NULL, OPT_DISPLAY },
 		{ "vnc", required_argument, NULL, OPT_VNC },
 		{ "keymap", required_argument, NULL, OPT_KEYMAP },
-		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "balloon", optional_argument, NULL, OPT_BALLOON },
 		{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
@@ -140,7 +135,6 @@ static int exec_run(int argc, char **argv)
 				 .kvm_path = getenv("VMDECK_KVM_DEVICE"), .stats_interval_ms = 1000 };
 	struct serial_config serial = { .kind = SERIAL_STDIO };
 	struct error err;
-	const char *pidfile = NULL;
 	optind = 1;
 	opterr = 0;
 	int c;
@@ -180,7 +174,6 @@ static int exec_run(int argc, char **argv)
 		case OPT_DISPLAY: cfg.display = optarg; break;
 		case OPT_VNC: cfg.vnc = optarg; break;
 		case OPT_KEYMAP: cfg.keymap = optarg; break;
-		case OPT_PIDFILE: pidfile = optarg; break;
 		case OPT_CONTROL:
 			if (!*optarg)
 				return cli_usage_error(cmd, "--control takes a socket path or none");
@@ -205,17 +198,5 @@ static int exec_run(int argc, char **argv)
 		return cli_usage_error(cmd, "--kernel FILE is required");
 	if (check_display(cmd, &cfg) != 0)
 		return EXIT_USAGE;
-	/* --pidfile: the lock lives as long as this process (the descriptor
-	 * is never closed), so a VMM that dies in any way releases it. */
-	if (pidfile) {
-		bool held;
-		char who[256];
-		if (cfg.name_given)
-			snprintf(who, sizeof(who), "%s", cfg.name);
-		else
-			pidfile_vm_name(pidfile, who, sizeof(who));
-		if (pidfile_acquire(pidfile, who, &held, &err) < 0)
-			return cli_usage_error(cmd, "%s", err.msg);
-	}
 	return vmm_run(&cfg, &serial);
 }

@@ -72,19 +72,3 @@ bool pidfile_held(const char *path, pid_t *pid)
 	close(fd);
 	return held;
 }
-
-void pidfile_vm_name(const char *path, char *buf, size_t len)
-{
-	const char *slash = strrchr(path, '/');
-	if (!slash) {
-		snprintf(buf, len, "%s", path);
-		return;
-	}
-	const char *end = slash, *start = slash;
-	while (start > path && start[-1] != '/')
-		start--;
-	if (start == end)
-		snprintf(buf, len, "%s", slash + 1);
-	else
-		snprintf(buf, len, "%.*s", (int)(end - start), start);
-}

@@ -1,8 +1,8 @@
-/* The VMM's pidfile (`vmdeck run --pidfile PATH`): created 0600, locked
- * with flock(LOCK_EX) for as long as the process lives, holding its pid.
- * The lock, not the file's existence, says that a VMM runs the VM: a VMM
- * that dies for any reason (SIGKILL included) releases it, and a stale
- * file never blocks a new start. */
+/* The VMM's pidfile, NAME.pid beside its control socket (vmm/vmm_ctl.h):
+ * created 0600, locked with flock(LOCK_EX) for as long as the process
+ * lives, holding its pid.  The lock, not the file's existence, says that a
+ * VMM runs the VM of that name: a VMM that dies for any reason (SIGKILL
+ * included) releases it, and a stale file never blocks a new start. */
 #ifndef VMDECK_PIDFILE_H
 #define VMDECK_PIDFILE_H
 
@@ -22,10 +22,6 @@ int pidfile_acquire(const char *path, const char *who, bool *held, struct error 
  * pidfile_held hold LOCK_SH for an instant: 0, EWOULDBLOCK when another
  * process really holds it, or another errno. */
 int pidfile_lock_ex(int fd);
-
-/* The VM a pidfile belongs to, for messages: the name of its directory
- * (library VMs keep NAME/vmm.pid), else the file's own name. */
-void pidfile_vm_name(const char *path, char *buf, size_t len);
 
 /* True when a live process holds PATH's lock; its pid in *PID if asked. */
 bool pidfile_held(const char *path, pid_t *pid);

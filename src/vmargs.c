@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "src/vmargs.h"
-#include "src/vmsock.h"
+#include "src/rundir.h"
 
 static int add(struct vmargs *a, const char *s)
 {
@@ -61,17 +61,20 @@ static int need_file(const struct vmlib *lib, const char *name, const char *file
 	return r < 0 ? error_set(err, "out of memory") : 0;
 }
 
-static int add_socket(struct vmargs *a, const char *name, enum vmsock_kind kind, const char *opt,
+/* The VM's socket NAME.EXT in the runtime directory, where the consoles
+ * look for it (src/rundir.h). */
+static int add_socket(struct vmargs *a, const char *name, const char *ext, const char *opt,
 		      const char *prefix, struct error *err)
 {
 	char path[256], value[300];
-	if (vmsock_path(name, kind, path, sizeof(path), true, err) < 0)
+	if (rundir_vm_path(name, ext, path, sizeof(path), err) < 0)
 		return -1;
 	snprintf(value, sizeof(value), "%s%s", prefix, path);
 	return add2(a, opt, value) < 0 ? error_set(err, "out of memory") : 0;
 }
 
-/* The machine itself: kernel, memory, vCPUs, serial console, pidfile. */
+/* The machine itself: kernel, memory, vCPUs, its name (which gives it its
+ * control socket and pidfile, vmm/vmm_ctl.h), serial console. */
 static int base_args(const struct vmlib *lib, const char *name, const struct vmdef *d, struct vmargs *a,
 		     struct error *err)
 {
@@ -93,12 +96,7 @@ static int base_args(const struct vmlib *lib, const char *name, const struct vmd
 		return error_set(err, "out of memory");
 	if (add2(a, "--name", name) < 0)
 		return error_set(err, "out of memory");
-	if (add_socket(a, name, VMSOCK_SERIAL, "--serial", "socket:", err) < 0)
-		return -1;
-	char *pid = vmlib_path(lib, name, VMLIB_PIDFILE);
-	int r = pid ? add2(a, "--pidfile", pid) : -1;
-	free(pid);
-	return r < 0 ? error_set(err, "out of memory") : 0;
+	return add_socket(a, name, "serial", "--serial", "socket:", err);
 }
 
 /* ---- one block per VMM feature ------------------------------------------------
@@ -107,17 +105,19 @@ static int base_args(const struct vmlib *lib, const char *name, const struct vmd
 
 unsigned vmargs_features(void)
 {
-	return VMARGS_DISKS | VMARGS_DISPLAY;
+	return VMARGS_CONTROL | VMARGS_DISKS | VMARGS_DISPLAY;
 }
 
-/* The control socket (--name, --control) and the balloon. */
+/* The control socket comes with --name (NAME.sock beside NAME.serial);
+ * the balloon is asked for here. */
 static int control_args(const char *name, const struct vmdef *d, struct vmargs *a, struct error *err)
 {
+	if (d->balloon && add(a, "--balloon") < 0)
+		return error_set(err, "out of memory");
 	return 0;
 }
 
-/* The display and its VNC server (--display, --vnc, --keymap): the VNC
- * socket where the console looks for it (src/vmsock.h). */
+/* The display and its VNC server (--display, --vnc, --keymap). */
 static int display_args(const char *name, const struct vmdef *d, struct vmargs *a, struct error *err)
 {
 	if (d->display && !strcmp(d->display, "none"))
@@ -125,7 +125,7 @@ static int display_args(const char *name, const struct vmdef *d, struct vmargs *
 	if (add2(a, "--display", d->display && *d->display ? d->display : "vga") < 0 ||
 	    add2(a, "--keymap", d->keymap && *d->keymap ? d->keymap : "us") < 0)
 		return error_set(err, "out of memory");
-	return add_socket(a, name, VMSOCK_VNC, "--vnc", "unix:", err);
+	return add_socket(a, name, "vnc", "--vnc", "unix:", err);
 }
 
 /* The network card and its NAT (--net user,hostfwd=...). */

@@ -1,5 +1,6 @@
-/* Reading the VMM's statistics reply (vmm/stats.h describes the fields).
- * Everything may be missing or null: a field the VMM did not report stays
+/* Reading the VMM's `stats` reply, field by field as share/vmdeck-control.md
+ * documents it.  Everything may be missing or null (rates before the
+ * second sample, a host that cannot tell, no balloon): such a field stays
  * unknown, and nothing here trusts the reply's shape. */
 #include <math.h>
 #include <stdio.h>
@@ -26,6 +27,12 @@ static struct be_val num(json_object *v)
 	return r;
 }
 
+static void str(json_object *v, char *buf, size_t len)
+{
+	if (v && json_object_is_type(v, json_type_string))
+		snprintf(buf, len, "%s", json_object_get_string(v));
+}
+
 static void add_rate(struct be_val *sum, json_object *rates, const char *key)
 {
 	struct be_val v = num(get(rates, key));
@@ -35,27 +42,33 @@ static void add_rate(struct be_val *sum, json_object *rates, const char *key)
 	sum->v += v.v;
 }
 
+/* Network cards ("net": rx_bytes, tx_bytes) and disks ("disk": rd_bytes,
+ * wr_bytes) summed over all devices of the kind. */
 static void parse_devices(json_object *devs, struct be_stats *out)
 {
 	if (!devs || !json_object_is_type(devs, json_type_array))
 		return;
-	/* Any device with byte counters counts, whatever its kind: every card
-	 * and every disk. */
 	for (size_t i = 0; i < json_object_array_length(devs); i++) {
-		json_object *rates = get(json_object_array_get_idx(devs, i), "rates");
-		add_rate(&out->net_rx_bps, rates, "rx_bytes");
-		add_rate(&out->net_tx_bps, rates, "tx_bytes");
-		add_rate(&out->disk_rd_bps, rates, "rd_bytes");
-		add_rate(&out->disk_wr_bps, rates, "wr_bytes");
+		json_object *dev = json_object_array_get_idx(devs, i);
+		json_object *kind = get(dev, "kind"), *rates = get(dev, "rates");
+		if (!kind || !json_object_is_type(kind, json_type_string))
+			continue;
+		if (!strcmp(json_object_get_string(kind), "net")) {
+			add_rate(&out->net_rx_bps, rates, "rx_bytes");
+			add_rate(&out->net_tx_bps, rates, "tx_bytes");
+		} else if (!strcmp(json_object_get_string(kind), "disk")) {
+			add_rate(&out->disk_rd_bps, rates, "rd_bytes");
+			add_rate(&out->disk_wr_bps, rates, "wr_bytes");
+		}
 	}
 }
 
+/* memory.guest: the guest's own report, every tag it sent, and its age. */
 static void parse_guest(json_object *g, struct be_stats *out)
 {
 	if (!g || !json_object_is_type(g, json_type_object))
 		return;
-	uint64_t total = 0, avail = 0, free_ = 0;
-	bool have_total = false, have_avail = false, have_free = false;
+	struct be_val total = { 0 }, avail = { 0 }, free_ = { 0 };
 	json_object_object_foreach(g, key, val) {
 		if (!strcmp(key, "age_ms")) {
 			out->guest_age_ms = num(val);
@@ -69,17 +82,41 @@ static void parse_guest(json_object *g, struct be_stats *out)
 			out->guest[out->nr_guest++].value = v;
 		}
 		if (!strcmp(key, "total_memory"))
-			total = v, have_total = true;
+			total = (struct be_val){ true, (double)v };
 		else if (!strcmp(key, "available_memory"))
-			avail = v, have_avail = true;
+			avail = (struct be_val){ true, (double)v };
 		else if (!strcmp(key, "free_memory"))
-			free_ = v, have_free = true;
+			free_ = (struct be_val){ true, (double)v };
 	}
 	/* "Used" as free(1) sees it: total less available, else less free. */
-	if (have_total && (have_avail || have_free)) {
-		uint64_t spare = have_avail ? avail : free_;
-		out->guest_used = (struct be_val){ true, spare < total ? (double)(total - spare) : 0 };
-	}
+	struct be_val spare = avail.known ? avail : free_;
+	if (total.known && spare.known)
+		out->guest_used = (struct be_val){ true, spare.v < total.v ? total.v - spare.v : 0 };
+}
+
+static void parse_memory(json_object *mem, struct be_stats *out)
+{
+	struct be_val conf = num(get(mem, "configured"));
+	out->mem_assigned = conf.known && conf.v > 0 ? (uint64_t)conf.v : 0;
+	out->mem_rss = num(get(mem, "rss"));
+	json_object *balloon = get(mem, "balloon");
+	out->balloon_target = num(get(balloon, "target"));
+	out->balloon_actual = num(get(balloon, "actual"));
+	json_object *driver = get(balloon, "driver");
+	out->balloon_driver = driver && json_object_is_type(driver, json_type_boolean) && json_object_get_boolean(driver);
+	parse_guest(get(mem, "guest"), out);
+}
+
+static void parse_cpus(json_object *s, struct be_stats *out)
+{
+	out->cpu_pct = num(get(s, "cpu_pct"));
+	json_object *cpus = get(s, "cpus");
+	if (!cpus || !json_object_is_type(cpus, json_type_array))
+		return;
+	size_t n = json_object_array_length(cpus);
+	out->nr_vcpus = n < BE_MAX_VCPUS ? (unsigned)n : BE_MAX_VCPUS;
+	for (unsigned i = 0; i < out->nr_vcpus; i++)
+		out->vcpu_pct[i] = num(get(json_object_array_get_idx(cpus, i), "cpu_pct"));
 }
 
 void vmctl_parse_stats(json_object *s, struct be_stats *out)
@@ -88,23 +125,11 @@ void vmctl_parse_stats(json_object *s, struct be_stats *out)
 	if (!s || !json_object_is_type(s, json_type_object))
 		return;
 	out->valid = true;
+	str(get(s, "state"), out->state, sizeof(out->state));
+	str(get(s, "last_error"), out->last_error, sizeof(out->last_error));
 	struct be_val up = num(get(s, "uptime_s"));
 	out->uptime_s = up.known ? up.v : 0;
-	out->cpu_pct = num(get(s, "cpu_pct"));
-	json_object *cpus = get(s, "cpus");
-	if (cpus && json_object_is_type(cpus, json_type_array)) {
-		size_t n = json_object_array_length(cpus);
-		out->nr_vcpus = n < BE_MAX_VCPUS ? (unsigned)n : BE_MAX_VCPUS;
-		for (unsigned i = 0; i < out->nr_vcpus; i++)
-			out->vcpu_pct[i] = num(get(json_object_array_get_idx(cpus, i), "cpu_pct"));
-	}
-	json_object *mem = get(s, "memory");
-	struct be_val conf = num(get(mem, "configured"));
-	out->mem_assigned = conf.known && conf.v > 0 ? (uint64_t)conf.v : 0;
-	out->mem_rss = num(get(mem, "rss"));
-	json_object *balloon = get(mem, "balloon");
-	out->balloon_target = num(get(balloon, "target"));
-	out->balloon_actual = num(get(balloon, "actual"));
-	parse_guest(get(mem, "guest"), out);
+	parse_cpus(s, out);
+	parse_memory(get(s, "memory"), out);
 	parse_devices(get(s, "devices"), out);
 }

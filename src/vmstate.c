@@ -30,9 +30,9 @@ void vmstate_get(const struct vmlib *lib, const char *name, struct vm_status *ou
 		return;
 	}
 	char *dir = vmlib_path(lib, name, NULL), *exitp = vmlib_path(lib, name, VMLIB_EXIT),
-	     *pidp = vmlib_path(lib, name, VMLIB_PIDFILE);
+	     *monp = vmlib_path(lib, name, VMSPAWN_MONITOR_LOCK);
 	struct vmexit r;
-	if (!dir || !exitp || !pidp) {
+	if (!dir || !exitp || !monp) {
 		out->state = VM_STATE_STOPPED;
 	} else if (vmexit_read(exitp, &r) == 0) {
 		out->state = vmexit_is_crash(&r) ? VM_STATE_CRASHED : VM_STATE_STOPPED;
@@ -41,7 +41,9 @@ void vmstate_get(const struct vmlib *lib, const char *name, struct vm_status *ou
 		vmexit_describe(&r, out->reason, sizeof(out->reason));
 	} else if (vmspawn_monitor_alive(dir)) {
 		out->state = VM_STATE_STARTING;
-	} else if (access(pidp, F_OK) == 0) {
+	} else if (access(monp, F_OK) == 0) {
+		/* A start made the lock and the monitor always writes a record
+		 * before it lets go: both were killed. */
 		out->state = VM_STATE_CRASHED;
 		snprintf(out->reason, sizeof(out->reason),
 			 "the VMM ended without an exit record (its monitor was killed too)");
@@ -50,7 +52,7 @@ void vmstate_get(const struct vmlib *lib, const char *name, struct vm_status *ou
 	}
 	free(dir);
 	free(exitp);
-	free(pidp);
+	free(monp);
 }
 
 char *vmstate_log_tail(const struct vmlib *lib, const char *name, unsigned lines)

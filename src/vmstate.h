@@ -1,14 +1,14 @@
 /* The state of a VM as every screen and command shows it, and how the
  * local library works it out from the files a VMM and its monitor leave:
  *
- *   NAME/vmm.pid locked                     running (the control socket may
+ *   RUNDIR/NAME.pid locked                  running (the control socket may
  *                                           refine it to starting or paused)
  *   monitor alive, VMM lock not yet taken   starting
  *   NAME/last-exit                          stopped (clean exit, vmdeck kill)
  *                                           or crashed (exit status != 0,
  *                                           killed by a signal), with why
- *   vmm.pid there, no lock, no record       crashed: the VMM and its monitor
- *                                           both vanished
+ *   NAME/monitor.lock there, not held,      crashed: the VMM and its monitor
+ *   no record                               both vanished
  *   nothing                                 stopped (never started) */
 #ifndef VMDECK_VMSTATE_H
 #define VMDECK_VMSTATE_H

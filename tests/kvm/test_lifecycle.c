@@ -42,16 +42,13 @@ static int setup(void **state)
 /* Runs vmdeck with ARGS (NULL-terminated) and returns the result. */
 static struct spawn_result vd(const char *first, ...)
 {
-	char *argv[32] = { (char *)vmdeck_bin(), (char *)first };
-	int n = 2;
+	const char *pre[] = { first, NULL };
+	struct spawn_result r;
 	va_list ap;
 	va_start(ap, first);
-	for (char *a; n < 31 && (a = va_arg(ap, char *));)
-		argv[n++] = a;
+	int started = spawn_vmdeck_va(pre, ap, 30000, &r);
 	va_end(ap);
-	argv[n] = NULL;
-	struct spawn_result r;
-	assert_int_equal(spawn_run(argv, NULL, NULL, 30000, &r), 0);
+	assert_int_equal(started, 0);
 	return r;
 }
 
@@ -236,15 +233,19 @@ static void test_start_runs_detached_and_refuses_twice(void **state)
 	refused(vd("delete", "irq", NULL), want);
 	refused(vd("rename", "irq", "other", NULL), "stop it before you rename it");
 	refused(vd("clone", "irq", "other", NULL), "stop it before you clone it");
-	/* A VMM by hand on the same pidfile is refused by the lock itself. */
-	char *pidfile = NULL;
-	assert_true(asprintf(&pidfile, "%s/vmdeck/vms/irq/vmm.pid", getenv("XDG_DATA_HOME")) > 0);
+	/* A VMM by hand under the same name is refused by the VMM's own lock
+	 * (RUNDIR/irq.pid, the one the library reads). */
 	char *argv[] = { (char *)vmdeck_bin(), "run", "--kernel", (char *)guest_path("g_irq.elf"), "--mem", "64M",
-			 "--serial", "none", "--pidfile", pidfile, NULL };
+			 "--serial", "none", "--name", "irq", NULL };
 	struct spawn_result r;
 	assert_int_equal(spawn_run(argv, NULL, NULL, 20000, &r), 0);
 	snprintf(want, sizeof(want), "vmdeck run: VM 'irq' is already running (pid %d)", pid);
 	refused(r, want);
+	char *pidfile = NULL;
+	assert_true(asprintf(&pidfile, "%s/vmdeck/irq.pid", getenv("XDG_RUNTIME_DIR")) > 0);
+	char *held = tl_read_file(pidfile, NULL);
+	assert_int_equal(atoi(held), pid);
+	free(held);
 	free(pidfile);
 	/* Kill: stopped, with the reason, and the pid gone. */
 	ok(vd("kill", "irq", NULL), "VM 'irq' killed");

@@ -298,7 +298,7 @@ scenario_vmdeck_library() {
 	kill -0 "$cons" 2>/dev/null && why="$why the console outlived the VM;" && kill "$cons"
 	# Once more, and its VMM dies by SIGKILL.
 	"$VMDECK" start l2 >>"$LOG" 2>&1 || why="$why second start failed;"
-	pid=$(cat "$XDG_DATA_HOME/vmdeck/vms/l2/vmm.pid" 2>/dev/null)
+	pid=$(cat "$XDG_RUNTIME_DIR/vmdeck/l2.pid" 2>/dev/null)
 	[ -n "$pid" ] && kill -9 "$pid"
 	lib_wait_state crashed 20 || why="$why state after SIGKILL '$(lib_state)';"
 	"$VMDECK" list | grep -q 'killed by signal 9 (SIGKILL)' || why="$why no SIGKILL reason;"

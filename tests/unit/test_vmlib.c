@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "src/rundir.h"
 #include "src/vmlib.h"
 
 struct fixture {
@@ -25,6 +26,11 @@ static int setup(void **state)
 	strcpy(f->home, "/tmp/vmdeck-lib-XXXXXX");
 	assert_non_null(mkdtemp(f->home));
 	setenv("XDG_DATA_HOME", f->home, 1);
+	/* VMM pidfiles live in the runtime directory: a private one. */
+	char run[64];
+	snprintf(run, sizeof(run), "%s/run", f->home);
+	mkdir(run, 0700);
+	setenv("XDG_RUNTIME_DIR", run, 1);
 	struct error err;
 	assert_int_equal(vmlib_open(&f->lib, &err), 0);
 	*state = f;
@@ -148,9 +154,10 @@ static void test_names(void **state)
 /* Holds VM NAME's pidfile lock like a VMM does. */
 static int pretend_running(struct fixture *f, const char *name)
 {
-	char *pid = vmlib_path(&f->lib, name, VMLIB_PIDFILE);
+	char pid[256];
+	struct error err;
+	assert_int_equal(rundir_vm_path(name, "pid", pid, sizeof(pid), &err), 0);
 	int fd = open(pid, O_RDWR | O_CREAT, 0600);
-	free(pid);
 	assert_true(fd >= 0);
 	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
 	assert_int_equal(write(fd, "4242\n", 5), 5);

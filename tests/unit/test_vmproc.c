@@ -1,7 +1,7 @@
 /* The processes behind library VMs without KVM: a shell script stands in
  * for the VMM, so the monitor, the exit record, the states and their
  * reasons, the pidfile and the VMM's command line can be checked exactly.
- * Also the control socket's statistics JSON and port-forward syntax. */
+ * Also the statistics replies of real VMMs and port-forward syntax. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -90,8 +90,10 @@ static void wait_not(struct fixture *f, enum vm_state st, struct vm_status *out)
 	}
 }
 
-/* A stand-in that locks the pidfile like the VMM, then runs CMD. */
-#define LOCKED(cmd) "exec 9>vmm.pid; flock -n 9 || exit 2; echo $$ >vmm.pid; " cmd
+/* A stand-in that locks the VM's pidfile like the VMM (vmm/vmm_ctl.h),
+ * then runs CMD. */
+#define LOCKED(cmd) "mkdir -p -m 700 \"$XDG_RUNTIME_DIR/vmdeck\"; exec 9>\"$XDG_RUNTIME_DIR/vmdeck/t.pid\"; " \
+		    "flock -n 9 || exit 2; echo $$ >&9; " cmd
 
 static void test_never_started_is_stopped(void **state)
 {
@@ -192,15 +194,10 @@ static void test_starting_and_vanished(void **state)
 	assert_int_equal(st.state, VM_STATE_STARTING);
 	wait_not(f, VM_STATE_STARTING, &st);
 	assert_int_equal(st.state, VM_STATE_STOPPED);
-	/* A pidfile without a lock, a monitor or a record: both vanished. */
+	/* A start, then no monitor and no record: both vanished. */
 	char *rec = vmlib_path(&f->lib, "t", VMLIB_EXIT);
 	unlink(rec);
 	free(rec);
-	vmstate_get(&f->lib, "t", &st);
-	assert_int_equal(st.state, VM_STATE_STOPPED);         /* vmm.pid never written by "exit 0" */
-	char *pid = vmlib_path(&f->lib, "t", VMLIB_PIDFILE);
-	tl_write_file(pid, "123\n", 4);
-	free(pid);
 	vmstate_get(&f->lib, "t", &st);
 	assert_int_equal(st.state, VM_STATE_CRASHED);
 	tl_assert_contains(st.reason, "without an exit record");
@@ -245,12 +242,8 @@ static void test_exit_records_and_log_sentences(void **state)
 static void test_pidfile_refuses_a_second_holder(void **state)
 {
 	char *dir = tl_mkdtemp(), *path = NULL;
-	assert_true(asprintf(&path, "%s/web/vmm.pid", dir) > 0);
-	char *vmdir = strndup(path, strlen(path) - strlen("/vmm.pid"));
-	mkdir(vmdir, 0700);
-	char who[64];
-	pidfile_vm_name(path, who, sizeof(who));
-	assert_string_equal(who, "web");
+	assert_true(asprintf(&path, "%s/web.pid", dir) > 0);
+	const char *who = "web";
 	bool held;
 	struct error err;
 	int fd = pidfile_acquire(path, who, &held, &err);
@@ -270,7 +263,6 @@ static void test_pidfile_refuses_a_second_holder(void **state)
 	struct stat st;
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
-	free(vmdir);
 	free(path);
 	tl_rmtree(dir);
 	free(dir);
@@ -304,8 +296,8 @@ static void test_vmm_command_line(void **state)
 	char want[2048];
 	const char *h = getenv("XDG_DATA_HOME");
 	snprintf(want, sizeof(want), "/usr/bin/vmdeck run --kernel %s --cmdline console=ttyS0 --mem 1024M --cpus 2 "
-		 "--name t --serial socket:%s/run/vmdeck/t.serial --pidfile %s/vmdeck/vms/t/vmm.pid "
-		 "--display vga --keymap us --vnc unix:%s/run/vmdeck/t.vnc ", k, h, h, h);
+		 "--name t --serial socket:%s/run/vmdeck/t.serial --balloon "
+		 "--display vga --keymap us --vnc unix:%s/run/vmdeck/t.vnc ", k, h, h);
 	assert_string_equal(line, want);
 	assert_null(a.argv[a.n]);
 	vmargs_free(&a);
@@ -348,45 +340,116 @@ static void test_forward_syntax(void **state)
 	assert_false(be_forward_valid(""));
 }
 
-static void test_statistics_json(void **state)
+static json_object *load_reply(const char *path)
 {
-	/* The shape the VMM's `stats` command answers with (vmm/stats.h). */
+	char *text = tl_read_file(path, NULL);
+	assert_non_null(text);
+	json_object *o = json_tokener_parse(text);
+	free(text);
+	assert_non_null(o);
+	return o;
+}
+
+/* Real `stats` replies, captured from running VMMs on /dev/kvm with
+ *   vmdeck run --kernel build/guest/g_stats.elf --cpus 2 --mem 64M --balloon \
+ *              --disk d.qcow2 --name cap --display none      (then, 3 s later)
+ *   vmdeck ctl cap stats > tests/unit/data/stats-g_stats.json
+ * vCPU 0 loops at ring 3, vCPU 1 halts; no balloon driver, no guest report. */
+static void test_statistics_of_a_busy_and_an_idle_vcpu(void **state)
+{
+	json_object *o = load_reply("tests/unit/data/stats-g_stats.json");
+	struct be_stats s;
+	vmctl_parse_stats(o, &s);
+	json_object_put(o);
+	assert_true(s.valid);
+	assert_string_equal(s.state, "running");
+	assert_string_equal(s.last_error, "");              /* null in the reply */
+	assert_true(s.uptime_s == 3.51);
+	assert_true(s.cpu_pct.known && s.cpu_pct.v == 99.4);
+	assert_int_equal(s.nr_vcpus, 2);
+	assert_true(s.vcpu_pct[0].known && s.vcpu_pct[0].v == 99.4);
+	assert_true(s.vcpu_pct[1].known && s.vcpu_pct[1].v == 0);
+	assert_int_equal(s.mem_assigned, 64 << 20);
+	assert_true(s.mem_rss.known && s.mem_rss.v == 7917568);
+	/* A balloon nobody inflated: the guest keeps everything. */
+	assert_true(s.balloon_target.known && s.balloon_target.v == 64 << 20);
+	assert_true(s.balloon_actual.known && s.balloon_actual.v == 64 << 20);
+	assert_false(s.balloon_driver);
+	assert_int_equal(s.nr_guest, 0);
+	assert_false(s.guest_age_ms.known);
+	assert_false(s.guest_used.known);
+	/* One disk, idle: known zero rates; no network card: unknown. */
+	assert_true(s.disk_rd_bps.known && s.disk_rd_bps.v == 0);
+	assert_true(s.disk_wr_bps.known && s.disk_wr_bps.v == 0);
+	assert_false(s.net_rx_bps.known);
+	assert_false(s.net_tx_bps.known);
+}
+
+/*   vmdeck run --kernel build/guest/g_balloon.elf --mem 128M --balloon=stats=0.2 \
+ *              --stats-interval 0.5 --cmdline touch=32 --name bal --display none
+ *   vmdeck ctl bal balloon 96M; sleep 2; vmdeck ctl bal stats
+ * The guest's driver reports every tag T as 1000003 * (T + 1). */
+static void test_statistics_of_a_ballooned_guest(void **state)
+{
+	json_object *o = load_reply("tests/unit/data/stats-g_balloon.json");
+	struct be_stats s;
+	vmctl_parse_stats(o, &s);
+	json_object_put(o);
+	assert_int_equal(s.mem_assigned, 128 << 20);
+	assert_true(s.balloon_target.known && s.balloon_target.v == 96 << 20);
+	assert_true(s.balloon_actual.known && s.balloon_actual.v == 96 << 20);
+	assert_true(s.balloon_driver);
+	assert_true(s.guest_age_ms.known && s.guest_age_ms.v == 15);
+	/* Every tag in the reply's order ("updates" and "age_ms" are not tags). */
+	static const char *const tags[] = { "swap_in", "swap_out", "major_faults", "minor_faults", "free_memory",
+					    "total_memory", "available_memory", "disk_caches", "hugetlb_allocations",
+					    "hugetlb_failures", "oom_kills", "alloc_stalls", "async_scans",
+					    "direct_scans", "async_reclaims", "direct_reclaims" };
+	assert_int_equal(s.nr_guest, 16);
+	for (unsigned i = 0; i < 16; i++) {
+		assert_string_equal(s.guest[i].name, tags[i]);
+		assert_int_equal(s.guest[i].value, 1000003ull * (i + 1));
+	}
+	/* The made-up numbers have more available than total: used is 0, not negative. */
+	assert_true(s.guest_used.known && s.guest_used.v == 0);
+	assert_true(s.nr_vcpus == 1 && s.vcpu_pct[0].known);
+}
+
+/* What the document says may be null or absent, and junk. */
+static void test_statistics_unknowns_and_junk(void **state)
+{
 	const char *text =
-		"{\"state\":\"running\",\"uptime_s\":12.5,\"cpu_pct\":150.5,"
-		"\"cpus\":[{\"index\":0,\"cpu_pct\":100.0},{\"index\":1,\"cpu_pct\":50.5},{\"index\":2,\"cpu_pct\":null}],"
-		"\"memory\":{\"configured\":536870912,\"rss\":104857600,"
-		"\"balloon\":{\"target\":268435456,\"actual\":301989888},"
-		"\"guest\":{\"age_ms\":1500,\"updates\":3,\"total_memory\":500000000,\"available_memory\":300000000,"
-		"\"free_memory\":100000000,\"major_faults\":7}},"
-		"\"devices\":[{\"kind\":\"virtio-net\",\"rates\":{\"rx_bytes\":1000.0,\"tx_bytes\":20.0}},"
-		"{\"kind\":\"virtio-net\",\"rates\":{\"rx_bytes\":24.0,\"tx_bytes\":null}},"
-		"{\"kind\":\"virtio-blk\",\"rates\":{\"rd_bytes\":4096.0,\"wr_bytes\":0}},"
-		"{\"kind\":\"uart\",\"rates\":{}}]}";
+		"{\"state\":\"crashed\",\"last_error\":\"the guest kernel panicked (pvpanic)\",\"uptime_s\":1,"
+		"\"cpu_pct\":null,\"cpus\":[{\"index\":0,\"cpu_pct\":null}],"
+		"\"memory\":{\"configured\":536870912,\"rss\":null,\"balloon\":null,"
+		"\"guest\":{\"age_ms\":1500,\"updates\":3,\"total_memory\":500000000,\"free_memory\":100000000}},"
+		"\"devices\":[{\"kind\":\"net\",\"index\":0,\"rates\":{\"rx_bytes\":1000.0,\"tx_bytes\":20.0}},"
+		"{\"kind\":\"net\",\"index\":1,\"rates\":{\"rx_bytes\":24.0,\"tx_bytes\":null}},"
+		"{\"kind\":\"balloon\",\"index\":0,\"rates\":{\"discarded_bytes\":4096.0}},"
+		"{\"kind\":\"disk\",\"index\":0,\"rates\":null}]}";
 	json_object *o = json_tokener_parse(text);
 	assert_non_null(o);
 	struct be_stats s;
 	vmctl_parse_stats(o, &s);
 	json_object_put(o);
-	assert_true(s.valid);
-	assert_true(s.uptime_s == 12.5);
-	assert_true(s.cpu_pct.known && s.cpu_pct.v == 150.5);
-	assert_int_equal(s.nr_vcpus, 3);
-	assert_true(s.vcpu_pct[1].known && s.vcpu_pct[1].v == 50.5);
-	assert_false(s.vcpu_pct[2].known);
-	assert_int_equal(s.mem_assigned, 536870912);
-	assert_true(s.balloon_actual.known && s.balloon_actual.v == 301989888);
-	assert_true(s.guest_used.known && s.guest_used.v == 200000000);   /* total - available */
-	assert_true(s.guest_age_ms.v == 1500);
-	assert_int_equal(s.nr_guest, 4);
+	assert_string_equal(s.state, "crashed");
+	assert_string_equal(s.last_error, "the guest kernel panicked (pvpanic)");
+	assert_false(s.cpu_pct.known);
+	assert_int_equal(s.nr_vcpus, 1);
+	assert_false(s.vcpu_pct[0].known);
+	assert_false(s.mem_rss.known);
+	assert_false(s.balloon_target.known);
+	assert_true(s.guest_used.known && s.guest_used.v == 400000000);   /* total - free */
 	assert_true(s.net_rx_bps.v == 1024 && s.net_tx_bps.v == 20);       /* all cards */
-	assert_true(s.disk_rd_bps.v == 4096 && s.disk_wr_bps.known && s.disk_wr_bps.v == 0);
-	/* Junk: nothing known, nothing crashes. */
-	const char *junk[] = { "[]", "{\"cpus\":7}", "{\"memory\":[1],\"devices\":{}}", "{\"cpus\":[1,\"x\",null]}" };
+	assert_false(s.disk_rd_bps.known);                                 /* other kinds do not count */
+	const char *junk[] = { "[]", "{\"cpus\":7}", "{\"memory\":[1],\"devices\":{}}", "{\"cpus\":[1,\"x\",null]}",
+			       "{\"devices\":[7,{\"kind\":3},{\"kind\":\"net\",\"rates\":[]}],\"state\":5}" };
 	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
 		o = json_tokener_parse(junk[i]);
 		vmctl_parse_stats(o, &s);
 		assert_false(s.cpu_pct.known);
 		assert_false(s.net_rx_bps.known);
+		assert_string_equal(s.state, "");
 		json_object_put(o);
 	}
 	vmctl_parse_stats(NULL, &s);
@@ -406,7 +469,9 @@ int main(void)
 		cmocka_unit_test(test_pidfile_refuses_a_second_holder),
 		cmocka_unit_test_setup_teardown(test_vmm_command_line, setup, teardown),
 		cmocka_unit_test(test_forward_syntax),
-		cmocka_unit_test(test_statistics_json),
+		cmocka_unit_test(test_statistics_of_a_busy_and_an_idle_vcpu),
+		cmocka_unit_test(test_statistics_of_a_ballooned_guest),
+		cmocka_unit_test(test_statistics_unknowns_and_junk),
 	};
 	return cmocka_run_group_tests_name("VM processes", tests, NULL, NULL);
 }

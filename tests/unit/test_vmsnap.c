@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "src/backend.h"
+#include "src/rundir.h"
 #include "tests/lib/testlib.h"
 
 struct fixture {
@@ -32,6 +33,11 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	f->home = tl_mkdtemp();
 	setenv("XDG_DATA_HOME", f->home, 1);
+	char *run = NULL;
+	assert_true(asprintf(&run, "%s/run", f->home) > 0);
+	mkdir(run, 0700);
+	setenv("XDG_RUNTIME_DIR", run, 1);
+	free(run);
 	struct error err;
 	f->be = backend_local_new("/bin/true", &err);
 	assert_non_null(f->be);
@@ -152,7 +158,7 @@ static void test_refusals(void **state)
 	struct error err;
 	/* A running VM (its pidfile locked as a VMM does). */
 	char pid[600];
-	snprintf(pid, sizeof(pid), "%s/vmdeck/vms/s/vmm.pid", f->home);
+	assert_int_equal(rundir_vm_path("s", "pid", pid, sizeof(pid), &err), 0);
 	int fd = open(pid, O_RDWR | O_CREAT, 0600);
 	assert_int_equal(flock(fd, LOCK_EX), 0);
 	assert_int_equal(write(fd, "4242\n", 5), 5);
