@@ -205,9 +205,12 @@ static void draw_side(struct detail *d, struct ui_app *app, const struct be_vm *
 	const struct be_stats *s = &vm->st;
 	y = section(app, y + 1, r, " Balloon   b set target, +/- step");
 	if (s->balloon_target.known) {
-		snprintf(t, sizeof(t), " target %s, guest has %s of %s", fmt_size5((uint64_t)s->balloon_target.v, a, sizeof(a)),
+		char m[16];
+		/* Without the guest's driver a target only waits: say so. */
+		snprintf(t, sizeof(t), " target %s, guest has %s of %s%s",
+			 fmt_size5((uint64_t)s->balloon_target.v, a, sizeof(a)),
 			 s->balloon_actual.known ? fmt_size5((uint64_t)s->balloon_actual.v, b, sizeof(b)) : "-",
-			 fmt_size5(vm->mem, b, sizeof(b)));
+			 fmt_size5(vm->mem, m, sizeof(m)), s->balloon_driver ? "" : " (no guest driver yet)");
 		y = line(app, y, r, ui_attr(app, UI_R_NORMAL), t);
 	} else {
 		y = line(app, y, r, ui_attr(app, UI_R_DIM), vm_state_live(vm->state) ? " no balloon reported by the VMM"

@@ -425,6 +425,120 @@ static void test_snapshots_panel(void **state)
 	free(s);
 }
 
+/* The table row of VM NAME (a line that starts with it). */
+static char *vm_row(const char *screen, const char *name, char *buf, size_t len)
+{
+	size_t n = strlen(name);
+	buf[0] = '\0';
+	for (const char *l = screen; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (!strncmp(l, name, n) && l[n] == ' ') {
+			const char *end = strchr(l, '\n');
+			snprintf(buf, len, "%.*s", (int)(end ? end - l : (long)strlen(l)), l);
+			break;
+		}
+	return buf;
+}
+
+/* Field N (from 0, split at blanks) of the table row of VM NAME. */
+static void row_field(const char *screen, const char *name, int n, char *out, size_t len)
+{
+	char line[1024];
+	vm_row(screen, name, line, sizeof(line));
+	char *save, *t = strtok_r(line, " ", &save);
+	for (int i = 0; t && i < n; i++)
+		t = strtok_r(NULL, " ", &save);
+	snprintf(out, len, "%s", t ? t : "");
+}
+
+/* Waits until VM NAME's CPU% column holds a number that PRED accepts;
+ * returns it (or fails showing the screen). */
+static double wait_cpu(struct fixture *f, const char *name, bool (*pred)(double), const char *what, int ms)
+{
+	char *s = NULL, v[32] = "";
+	for (int waited = 0; waited <= ms; waited += 200) {
+		free(s);
+		s = capture(f);
+		row_field(s, name, 3, v, sizeof(v));
+		char *end;
+		double x = strtod(v, &end);
+		if (*v && !*end && pred(x)) {
+			free(s);
+			return x;
+		}
+		usleep(200000);
+	}
+	printf("the CPU%% column of %s never became %s (last \"%s\"); the screen:\n%s\n", name, what, v, s);
+	free(s);
+	fail();
+	return -1;
+}
+
+static bool busy_cpu(double x)
+{
+	return x > 20;          /* one vCPU at ring 3 flat out; less on a loaded host */
+}
+
+static bool idle_cpu(double x)
+{
+	return x < 5;
+}
+
+/* The tiny guest g_stats keeps vCPU 0 busy at ring 3 and halts vCPU 1: the
+ * TUI's numbers come from the VMM's statistics, checked against the VMM
+ * itself (`vmdeck ctl stats`), and they move when the VM is paused. */
+static void test_real_statistics_in_the_row_and_the_detail(void **state)
+{
+	struct fixture *f = *state;
+	ok(vd("new", "busy", "--cpus", "2", "--mem", "64M", "--kernel", guest_path("g_stats.elf"), NULL));
+	ok(vd("start", "busy", NULL));
+	open_tui(f, 160, 40, "tui --refresh 0.5");
+	free(wait_screen(f, "busy is running", 5000));
+	double running = wait_cpu(f, "busy", busy_cpu, "busy", 15000);
+	char *s = capture(f), v[32];
+	row_field(s, "busy", 2, v, sizeof(v));
+	assert_string_equal(v, "2");                           /* vCPUs */
+	char line[1024];
+	/* Memory: configured, and the balloon (vm.conf asks for one) leaves all of it. */
+	tl_assert_contains(vm_row(s, "busy", line, sizeof(line)), " 64M   64M ");
+	free(s);
+	/* The VMM says the same. */
+	char *sock = NULL;
+	assert_true(asprintf(&sock, "%s/vmdeck/busy.sock", getenv("XDG_RUNTIME_DIR")) > 0);
+	struct spawn_result r = vd("ctl", sock, "stats", NULL);
+	assert_int_equal(r.status, 0);
+	json_object *st = json_tokener_parse(r.out), *cpus = json_object_object_get(st, "cpus");
+	assert_int_equal(json_object_array_length(cpus), 2);
+	double c0 = json_object_get_double(json_object_object_get(json_object_array_get_idx(cpus, 0), "cpu_pct"));
+	double c1 = json_object_get_double(json_object_object_get(json_object_array_get_idx(cpus, 1), "cpu_pct"));
+	assert_true(c0 > 20 && c1 < 5);
+	assert_int_equal(json_object_get_int64(json_object_object_get(json_object_object_get(st, "memory"),
+									"configured")), 64 << 20);
+	json_object_put(st);
+	spawn_free(&r);
+	/* Paused, its CPU drops to nothing; resumed, it is back. */
+	keys(f, "p");
+	free(wait_screen(f, "busy is paused", 5000));
+	wait_cpu(f, "busy", idle_cpu, "idle", 10000);
+	keys(f, "p");
+	free(wait_screen(f, "busy is running", 5000));
+	assert_true(running > 20);
+	wait_cpu(f, "busy", busy_cpu, "busy again", 10000);
+	/* The detail screen: a graph per vCPU, vCPU 0's full of bars. */
+	keys(f, "Enter");
+	s = wait_screen(f, "vCPU1", 5000);
+	const char *g = strstr(s, "\nCPU "), *v1 = strstr(s, "vCPU1");
+	assert_non_null(g);
+	char graph[4096];
+	snprintf(graph, sizeof(graph), "%.*s", (int)(v1 - g), g);
+	if (tl_count(graph, "█") < 3)
+		printf("no bars in the CPU graph:\n%s\n", s);
+	assert_true(tl_count(graph, "█") >= 3);
+	tl_assert_contains(s, "64M assigned");
+	tl_assert_contains(s, "(no guest driver yet)");
+	free(s);
+	free(sock);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -435,6 +549,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_resize_and_small_terminals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshots_panel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_console_shows_the_display_and_types_into_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_real_statistics_in_the_row_and_the_detail, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("console (TUI) in tmux", tests, NULL, NULL);
 }
