@@ -539,6 +539,75 @@ static void test_real_statistics_in_the_row_and_the_detail(void **state)
 	free(sock);
 }
 
+/* A number at PATH (keys separated by '.') in the reply to `vmdeck ctl VM CMD`. */
+static double ctl_number(const char *vm, const char *cmd, const char *path)
+{
+	char *sock = NULL;
+	assert_true(asprintf(&sock, "%s/vmdeck/%s.sock", getenv("XDG_RUNTIME_DIR"), vm) > 0);
+	struct spawn_result r = vd("ctl", sock, cmd, NULL);
+	free(sock);
+	json_object *o = json_tokener_parse(r.out), *at = o;
+	spawn_free(&r);
+	char keys_[128], *save;
+	snprintf(keys_, sizeof(keys_), "%s", path);
+	for (char *k = strtok_r(keys_, ".", &save); k && at; k = strtok_r(NULL, ".", &save))
+		at = json_object_object_get(at, k);
+	double v = at ? json_object_get_double(at) : -1;
+	json_object_put(o);
+	return v;
+}
+
+/* The detail screen's actions reach the VMM's control socket: the balloon
+ * target (g_balloon's driver follows it), pause and resume, the power
+ * button (g_ctl powers off), and a port forward, which needs the network's
+ * hostfwd-add: without it the running VMM refuses in an error pane. */
+static void test_detail_actions_go_through_the_control_socket(void **state)
+{
+	struct fixture *f = *state;
+	ok(vd("new", "bal", "--mem", "128M", "--kernel", guest_path("g_balloon.elf"), "--cmdline", "touch=32", NULL));
+	ok(vd("new", "pw", "--mem", "64M", "--kernel", guest_path("g_ctl.elf"), "--cmdline", "action=power", NULL));
+	ok(vd("start", "bal", NULL));
+	ok(vd("start", "pw", NULL));
+	open_tui(f, 160, 40, "tui --refresh 0.5 --select bal");
+	free(wait_screen(f, "bal is running", 5000));
+	keys(f, "Enter");
+	/* The driver is up and reports the guest's own numbers. */
+	free(wait_screen(f, "target 128M, guest has 128M of 128M\n", 10000));
+	char *s = wait_screen(f, "Guest memory statistics", 10000);
+	tl_assert_contains(s, "total_memory");
+	free(s);
+	keys(f, "b");
+	free(wait_screen(f, "Guest keeps:", 2000));
+	keys(f, "C-u 96M Enter");
+	free(wait_screen(f, "target 96M, guest has 96M of 128M", 10000));
+	assert_true(ctl_number("bal", "stats", "memory.balloon.actual") == 96 << 20);
+	/* Pause and resume from here, as the VMM sees it. */
+	keys(f, "p");
+	free(wait_screen(f, "bal paused", 5000));
+	char st[64];
+	truth("bal", st, sizeof(st), NULL, 0, NULL);
+	assert_string_equal(st, "paused");
+	keys(f, "p");
+	free(wait_screen(f, "bal running", 5000));
+	/* A forward on the running VM: this VMM has no network commands yet. */
+	keys(f, "a");
+	free(wait_screen(f, "Forward:", 2000));
+	keys(f, "Enter");
+	s = wait_screen(f, "hostfwd-add", 5000);
+	tl_assert_contains(s, "cannot do hostfwd-add while it runs");
+	free(s);
+	keys(f, "Escape");
+	keys(f, "Escape");
+	/* The power button of the other VM: its guest powers off. */
+	free(wait_screen(f, "F1Help F2Start", 3000));
+	keys(f, "/ p w Enter Enter");
+	free(wait_screen(f, "pw running", 5000));
+	keys(f, "F3");
+	free(wait_screen(f, "pw stopped", 10000));
+	truth("pw", st, sizeof(st), NULL, 0, NULL);
+	assert_string_equal(st, "stopped");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -550,6 +619,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_snapshots_panel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_console_shows_the_display_and_types_into_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_real_statistics_in_the_row_and_the_detail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_detail_actions_go_through_the_control_socket, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("console (TUI) in tmux", tests, NULL, NULL);
 }
