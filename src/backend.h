@@ -44,6 +44,10 @@ struct be_stats {
 	struct be_val cpu_pct;            /* all vCPUs */
 	unsigned nr_vcpus;
 	struct be_val vcpu_pct[BE_MAX_VCPUS];
+	/* The busiest vCPU's instructions emulated by KVM per second since the
+	 * VMM started (kvm_pvm emulates all guest kernel code), and which. */
+	struct be_val emulated_per_s;
+	unsigned emulated_vcpu;
 	uint64_t mem_assigned;            /* bytes */
 	struct be_val mem_rss;            /* host memory the VMM uses */
 	struct be_val balloon_target;     /* memory the guest should keep */

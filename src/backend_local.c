@@ -22,6 +22,7 @@
 #include "src/vmsnap.h"
 #include "src/vmspawn.h"
 #include "src/vmstate.h"
+#include "vmm/kvm.h"
 
 /* How long a VMM may hold its lock without answering on its control socket
  * before it counts as running-but-silent rather than starting. */
@@ -126,6 +127,16 @@ static time_t vmm_age(const char *name)
 	return time(NULL) - st.st_mtime;
 }
 
+/* On kvm_pvm every instruction of guest kernel code is emulated (GUIDE:
+ * ~575 ns each): a guest kernel that keeps KVM's emulator this busy is a
+ * stock kernel that will not get far, and the user should hear it now
+ * rather than watch a silent console.  Tiny guests that work in ring 3
+ * emulate a few thousand instructions in all. */
+static bool emulation_bound(const struct be_stats *s)
+{
+	return s->emulated_per_s.known && s->emulated_per_s.v > 100000 && kvm_host_is_pvm();
+}
+
 /* Asks a live VMM for its state and statistics. */
 static void live_sample(struct be_vm *vm)
 {
@@ -149,6 +160,10 @@ static void live_sample(struct be_vm *vm)
 	 * with the VMM's sentence until it does. */
 	if (vm->state == VM_STATE_CRASHED && vm->st.last_error[0])
 		snprintf(vm->reason, sizeof(vm->reason), "%s", vm->st.last_error);
+	else if (emulation_bound(&vm->st))
+		snprintf(vm->reason, sizeof(vm->reason),
+			 "kvm_pvm emulates vCPU %u's kernel code (%.1fM instructions/s): a stock Linux kernel "
+			 "cannot boot on this host", vm->st.emulated_vcpu, vm->st.emulated_per_s.v / 1e6);
 }
 
 static void fill_vm(struct local *l, const char *name, struct be_vm *vm, bool sample)

@@ -115,8 +115,20 @@ static void parse_cpus(json_object *s, struct be_stats *out)
 		return;
 	size_t n = json_object_array_length(cpus);
 	out->nr_vcpus = n < BE_MAX_VCPUS ? (unsigned)n : BE_MAX_VCPUS;
-	for (unsigned i = 0; i < out->nr_vcpus; i++)
-		out->vcpu_pct[i] = num(get(json_object_array_get_idx(cpus, i), "cpu_pct"));
+	for (unsigned i = 0; i < out->nr_vcpus; i++) {
+		json_object *cpu = json_object_array_get_idx(cpus, i);
+		out->vcpu_pct[i] = num(get(cpu, "cpu_pct"));
+		/* A total since the VMM started (it survives resets), over the
+		 * VMM's uptime: no second sample needed. */
+		struct be_val emul = num(get(cpu, "emulated_insns"));
+		if (!emul.known || out->uptime_s < 1)
+			continue;
+		double rate = emul.v / out->uptime_s;
+		if (!out->emulated_per_s.known || rate > out->emulated_per_s.v) {
+			out->emulated_per_s = (struct be_val){ true, rate };
+			out->emulated_vcpu = i;
+		}
+	}
 }
 
 void vmctl_parse_stats(json_object *s, struct be_stats *out)

@@ -258,12 +258,13 @@ static void draw(struct ui_view *v, struct ui_app *app)
 	ui_textf(0, 0, ui_width(vm->name) + 1, ui_attr(app, UI_R_TITLE), "%s", vm->name);
 	ui_text(0, ui_width(vm->name) + 1, 10, ui_state_attr(app, vm->state), vm_state_name(vm->state));
 	if (vm_state_live(vm->state))
-		snprintf(t, sizeof(t), "VMM pid %d · up %s · %u vCPU%s", vm->pid,
-			 vm->st.valid ? fmt_duration6(vm->st.uptime_s, up, sizeof(up)) : "-", vm->cpus, vm->cpus == 1 ? "" : "s");
+		snprintf(t, sizeof(t), "VMM pid %d · up %s · %u vCPU%s%s%s", vm->pid,
+			 vm->st.valid ? fmt_duration6(vm->st.uptime_s, up, sizeof(up)) : "-", vm->cpus,
+			 vm->cpus == 1 ? "" : "s", vm->reason[0] ? " · " : "", vm->reason);
 	else
 		snprintf(t, sizeof(t), "%s", vm->reason[0] ? vm->reason : "not running");
 	ui_text(0, ui_width(vm->name) + 11, app->cols - ui_width(vm->name) - 11,
-		ui_attr(app, vm->state == VM_STATE_CRASHED ? UI_R_CRASHED : UI_R_NORMAL), t);
+		ui_attr(app, vm->state == VM_STATE_CRASHED || (vm_state_live(vm->state) && vm->reason[0]) ? UI_R_CRASHED : UI_R_NORMAL), t);
 	const struct ui_vmhist *h = ui_hist_find(&app->hist, d->name);
 	if (h && !h->samples)
 		h = NULL;               /* running, but no statistics yet */

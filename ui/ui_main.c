@@ -276,6 +276,8 @@ static void draw_status(struct main_view *m, struct ui_app *app)
 	} else {
 		snprintf(line, sizeof(line), "%s is %s, VMM pid %d%s%s.  F4 console, Enter details.", v->name,
 			 vm_state_name(v->state), v->pid, v->reason[0] ? "; " : "", v->reason);
+		if (v->reason[0])
+			a = ui_attr(app, UI_R_CRASHED);      /* a live VM with a problem */
 	}
 	if (m->filter.len && !m->filtering) {
 		char f[160];

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "tests/lib/spawn.h"
+#include "vmm/kvm.h"
 #include "tests/lib/testlib.h"
 
 struct fixture {
@@ -608,6 +609,39 @@ static void test_detail_actions_go_through_the_control_socket(void **state)
 	assert_string_equal(st, "stopped");
 }
 
+/* A guest kernel looping at CPL 0: on kvm_pvm (this project's usual host)
+ * KVM emulates every instruction of it, and the TUI says at once that a
+ * stock kernel cannot boot here instead of showing a silent console; on a
+ * host with hardware virtualization the same guest is just busy. */
+static void test_a_kernel_in_kvms_emulator_is_diagnosed(void **state)
+{
+	struct fixture *f = *state;
+	ok(vd("new", "spin", "--mem", "64M", "--kernel", guest_path("g_hello.elf"), "--cmdline", "action=spin", NULL));
+	ok(vd("start", "spin", NULL));
+	open_tui(f, 200, 30, "tui --refresh 0.5");
+	free(wait_screen(f, "spin is running", 5000));
+	const char *why = "kvm_pvm emulates vCPU 0's kernel code";
+	if (kvm_host_is_pvm()) {
+		char *s = wait_screen(f, why, 10000);
+		tl_assert_contains(s, "instructions/s): a stock Linux kernel cannot boot on this host");
+		free(s);
+		char st[64], reason[512];
+		truth("spin", st, sizeof(st), reason, sizeof(reason), NULL);
+		assert_string_equal(st, "running");
+		tl_assert_contains(reason, why);
+		keys(f, "Enter");
+		free(wait_screen(f, "of a host CPU", 3000));
+		s = capture(f);
+		tl_assert_contains(s, why);             /* on the detail screen's first line too */
+		free(s);
+	} else {
+		wait_cpu(f, "spin", busy_cpu, "busy", 15000);
+		char *s = capture(f);
+		tl_assert_not_contains(s, why);
+		free(s);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -620,6 +654,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_console_shows_the_display_and_types_into_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_real_statistics_in_the_row_and_the_detail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detail_actions_go_through_the_control_socket, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_kernel_in_kvms_emulator_is_diagnosed, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("console (TUI) in tmux", tests, NULL, NULL);
 }
