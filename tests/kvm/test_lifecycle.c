@@ -329,6 +329,36 @@ static void test_clone_and_rename(void **state)
 	free(wait_state("moved", "running", 5000));
 }
 
+/* pause, resume and stop go through the VMM's control socket: the VMM's
+ * own `status` agrees, g_ctl powers off on the button, and a guest that
+ * ignores it (g_irq) is still running at the timeout, then --force ends it. */
+static void test_pause_resume_and_stop_through_the_control_socket(void **state)
+{
+	ok(vd("new", "pw", "--mem", "64M", "--kernel", guest_path("g_ctl.elf"), "--cmdline", "action=power", NULL),
+	   "created");
+	ok(vd("new", "deaf", "--mem", "64M", "--kernel", guest_path("g_irq.elf"), NULL), "created");
+	ok(vd("start", "pw", NULL), "started");
+	ok(vd("start", "deaf", NULL), "started");
+	char *sock = NULL;
+	assert_true(asprintf(&sock, "%s/vmdeck/pw.sock", getenv("XDG_RUNTIME_DIR")) > 0);
+	ok(vd("pause", "pw", NULL), "VM 'pw' paused");
+	free(wait_state("pw", "paused", 3000));
+	ok(vd("ctl", sock, "status", NULL), "\"state\":\"paused\"");
+	ok(vd("resume", "pw", NULL), "VM 'pw' resumed");
+	ok(vd("ctl", sock, "status", NULL), "\"state\":\"running\"");
+	ok(vd("stop", "pw", NULL), "VM 'pw' stopped");
+	char *text = wait_state("pw", "stopped", 3000);
+	tl_assert_contains(text, "\"reason\":\"the VMM exited normally\"");
+	free(text);
+	free(sock);
+	struct spawn_result r = vd("stop", "--timeout", "1", "deaf", NULL);
+	assert_int_equal(r.status, 1);
+	tl_assert_contains(r.err, "VM 'deaf' is still running 1 seconds after its power button was pressed");
+	spawn_free(&r);
+	ok(vd("stop", "--timeout", "0.5", "--force", "deaf", NULL), "VM 'deaf' killed");
+	free(wait_state("deaf", "stopped", 3000));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +368,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_console_attaches_and_detaches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crashes_say_why, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clone_and_rename, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pause_resume_and_stop_through_the_control_socket, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("VM lifecycle commands", tests, NULL, NULL);
 }
