@@ -8,12 +8,10 @@ static int two_names(const struct cli_cmd *cmd, int argc, char **argv,
 		     const char *done)
 {
 	const char *names[2];
-	int r = cmd_vm_args(cmd, argc, argv, 1, 2, names);
+	struct backend *b;
+	int r = cmd_vm_open(cmd, argc, argv, 1, 2, names, &b);
 	if (r)
 		return r;
-	struct backend *b = cmd_vm_backend(cmd);
-	if (!b)
-		return EXIT_FAIL;
 	struct error err;
 	r = op(b, names[0], names[1], &err);
 	backend_free(b);

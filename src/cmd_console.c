@@ -64,12 +64,10 @@ static int exec_console(int argc, char **argv)
 {
 	const struct cli_cmd *cmd = &cmd_console_entry;
 	const char *name;
-	int r = cmd_vm_args(cmd, argc, argv, 1, 1, &name);
+	struct backend *b;
+	int r = cmd_vm_open(cmd, argc, argv, 1, 1, &name, &b);
 	if (r)
 		return r;
-	struct backend *b = cmd_vm_backend(cmd);
-	if (!b)
-		return EXIT_FAIL;
 	struct error err;
 	struct be_vm vm;
 	struct be_endpoints ep;

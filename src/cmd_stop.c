@@ -72,12 +72,10 @@ static int exec_stop(int argc, char **argv)
 		}
 	}
 	const char *name;
-	int r = cmd_vm_args(cmd, argc, argv, i, 1, &name);
+	struct backend *b;
+	int r = cmd_vm_open(cmd, argc, argv, i, 1, &name, &b);
 	if (r)
 		return r;
-	struct backend *b = cmd_vm_backend(cmd);
-	if (!b)
-		return EXIT_FAIL;
 	struct error err;
 	bool killed = false;
 	if (force && timeout == 0) {

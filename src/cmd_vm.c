@@ -36,16 +36,24 @@ int cmd_vm_args(const struct cli_cmd *cmd, int argc, char **argv, int first, int
 	return 0;
 }
 
+int cmd_vm_open(const struct cli_cmd *cmd, int argc, char **argv, int first, int nr, const char **out,
+		struct backend **b)
+{
+	int r = cmd_vm_args(cmd, argc, argv, first, nr, out);
+	if (r)
+		return r;
+	*b = cmd_vm_backend(cmd);
+	return *b ? 0 : EXIT_FAIL;
+}
+
 int cmd_vm_simple(const struct cli_cmd *cmd, int argc, char **argv,
 		  int (*op)(struct backend *b, const char *name, struct error *err), const char *done)
 {
 	const char *name;
-	int r = cmd_vm_args(cmd, argc, argv, 1, 1, &name);
+	struct backend *b;
+	int r = cmd_vm_open(cmd, argc, argv, 1, 1, &name, &b);
 	if (r)
 		return r;
-	struct backend *b = cmd_vm_backend(cmd);
-	if (!b)
-		return EXIT_FAIL;
 	struct error err;
 	r = op(b, name, &err);
 	backend_free(b);

@@ -28,13 +28,7 @@ static int setup(void **state)
 		skip();
 	struct fixture *f = calloc(1, sizeof(*f));
 	f->home = tl_mkdtemp();
-	char *run = NULL;
-	assert_true(asprintf(&run, "%s/run", f->home) > 0);
-	mkdir(run, 0700);
-	/* Children inherit these: every vmdeck here uses a library of its own. */
-	setenv("XDG_DATA_HOME", f->home, 1);
-	setenv("XDG_RUNTIME_DIR", run, 1);
-	free(run);
+	tl_private_xdg(f->home);
 	*state = f;
 	return 0;
 }

@@ -14,6 +14,7 @@
 
 #include "src/rundir.h"
 #include "src/vmlib.h"
+#include "tests/lib/testlib.h"
 
 struct fixture {
 	char home[64];
@@ -25,12 +26,8 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	strcpy(f->home, "/tmp/vmdeck-lib-XXXXXX");
 	assert_non_null(mkdtemp(f->home));
-	setenv("XDG_DATA_HOME", f->home, 1);
-	/* VMM pidfiles live in the runtime directory: a private one. */
-	char run[64];
-	snprintf(run, sizeof(run), "%s/run", f->home);
-	mkdir(run, 0700);
-	setenv("XDG_RUNTIME_DIR", run, 1);
+	/* VMM pidfiles live in the runtime directory: a private one too. */
+	tl_private_xdg(f->home);
 	struct error err;
 	assert_int_equal(vmlib_open(&f->lib, &err), 0);
 	*state = f;

@@ -35,12 +35,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	f->home = tl_mkdtemp();
-	setenv("XDG_DATA_HOME", f->home, 1);
-	char *run = NULL;
-	assert_true(asprintf(&run, "%s/run", f->home) > 0);
-	mkdir(run, 0700);
-	setenv("XDG_RUNTIME_DIR", run, 1);
-	free(run);
+	tl_private_xdg(f->home);
 	struct error err;
 	assert_int_equal(vmlib_open(&f->lib, &err), 0);
 	struct vmdef d;
