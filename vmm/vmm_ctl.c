@@ -9,7 +9,9 @@
 #include "src/ctl_path.h"
 #include "src/log.h"
 #include "src/pidfile.h"
+#include "src/rundir.h"
 #include "src/size.h"
+#include "src/unixsock.h"
 #include "vmm/virtio_balloon.h"
 #include "vmm/vmm_ctl.h"
 
@@ -246,6 +248,17 @@ static int lock_name(struct vmm_ctl *c, bool *held, struct error *err)
 	return c->pid_fd < 0 ? -1 : 0;
 }
 
+/* Whether a VMM that holds no pidfile serves NAME's sockets anyway (a
+ * vmdeck from before the pidfile): an unnamed VM then takes the next name
+ * rather than fail on the socket. */
+static bool name_served(const char *name)
+{
+	char path[108];
+	struct error err;
+	return (rundir_vm_path(name, "sock", path, sizeof(path), &err) == 0 && unixsock_answers(path)) ||
+	       (rundir_vm_path(name, "vnc", path, sizeof(path), &err) == 0 && unixsock_answers(path));
+}
+
 static int set_name(struct vmm_ctl *c, const char *name, struct error *err)
 {
 	snprintf(c->name, sizeof(c->name), "%s", name);
@@ -275,10 +288,15 @@ int vmm_ctl_claim(struct vmm_ctl *c, const struct vm_config *cfg, struct error *
 		snprintf(name, sizeof(name), i == 1 ? "vm" : "vm-%d", i);
 		if (set_name(c, name, err) < 0)
 			return -1;
-		if (lock_name(c, &held, err) == 0)
+		if (lock_name(c, &held, err) < 0) {
+			if (!held)
+				return -1;
+			continue;
+		}
+		if (!name_served(name))
 			return 0;
-		if (!held)
-			return -1;
+		close(c->pid_fd);
+		c->pid_fd = -1;
 	}
 	return error_set(err, "vm, vm-2 ... vm-99 are all in use; give the VM a --name");
 }
