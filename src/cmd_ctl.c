@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <glib.h>
 
 #include "src/cli.h"
 #include "src/ctl_client.h"
@@ -23,6 +26,7 @@ static const char ctl_help[] =
 	"  quit                 stop the VM at once\n"
 	"  balloon SIZE         let the guest keep SIZE of memory (as --mem: 256M, 1G; a\n"
 	"                       bare number means MiB); needs `vmdeck run --balloon`\n"
+	"  screendump FILE      write the display's picture to FILE as a PNG\n"
 	"  subscribe [EVENT,...]  print events (state, reset, balloon, guest-panicked,\n"
 	"                       crashed; all by default) as JSON lines until the VM stops\n"
 	"\n"
@@ -57,6 +61,16 @@ static json_object *typed_value(const char *type, const char *value)
 			return json_object_new_boolean(1);
 		if (!strcmp(value, "off") || !strcmp(value, "false") || !strcmp(value, "no") || !strcmp(value, "0"))
 			return json_object_new_boolean(0);
+	} else if (!strcmp(type, "path") && value[0] != '/') {
+		/* The VMM runs elsewhere: a name relative to where the user is. */
+		char *cwd = getcwd(NULL, 0);
+		if (cwd) {
+			char *abs = g_build_filename(cwd, value, NULL);
+			json_object *v = json_object_new_string(abs);
+			g_free(abs);
+			free(cwd);
+			return v;
+		}
 	} else if (!strcmp(type, "strings")) {
 		json_object *a = json_object_new_array();
 		char *copy = strdup(value), *save;

@@ -89,6 +89,7 @@ const char *ctl_arg_type_name(enum ctl_arg_type t)
 	case CTL_ARG_BOOL: return "true or false";
 	case CTL_ARG_SIZE: return "a size (bytes, or a string such as \"512M\")";
 	case CTL_ARG_STRINGS: return "an array of strings";
+	case CTL_ARG_PATH: return "an absolute file name";
 	}
 	return "a value";
 }
@@ -101,6 +102,7 @@ const char *ctl_arg_type_key(enum ctl_arg_type t)
 	case CTL_ARG_BOOL: return "boolean";
 	case CTL_ARG_SIZE: return "size";
 	case CTL_ARG_STRINGS: return "strings";
+	case CTL_ARG_PATH: return "path";
 	}
 	return "value";
 }
@@ -116,6 +118,8 @@ static bool type_ok(enum ctl_arg_type t, json_object *v)
 		return json_object_is_type(v, json_type_boolean);
 	case CTL_ARG_SIZE:
 		return json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_string);
+	case CTL_ARG_PATH:
+		return json_object_is_type(v, json_type_string) && json_object_get_string(v)[0] == '/';
 	case CTL_ARG_STRINGS:
 		if (!json_object_is_type(v, json_type_array))
 			return false;

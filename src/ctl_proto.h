@@ -39,6 +39,7 @@ enum ctl_arg_type {
 	CTL_ARG_BOOL,
 	CTL_ARG_SIZE,           /* bytes: an integer, or a string such as "512M" (bare number: MiB) */
 	CTL_ARG_STRINGS,        /* an array of strings */
+	CTL_ARG_PATH,           /* an absolute file name: the VMM's working directory is not the client's */
 };
 
 struct ctl_arg {
@@ -102,7 +103,7 @@ json_object *ctl_json_double(double v, int decimals);
 /* A command's arguments in words, for `help` and usage lines. */
 void ctl_describe_args(const struct ctl_command *cmd, char *buf, size_t len);
 const char *ctl_arg_type_name(enum ctl_arg_type t);
-/* "string", "integer", "boolean", "size", "strings" (what `help` says). */
+/* "string", "integer", "boolean", "size", "strings", "path" (what `help` says). */
 const char *ctl_arg_type_key(enum ctl_arg_type t);
 
 #endif

@@ -12,6 +12,7 @@
 #include "src/rundir.h"
 #include "src/size.h"
 #include "src/unixsock.h"
+#include "vmm/display_ctl.h"
 #include "vmm/virtio_balloon.h"
 #include "vmm/vmm_ctl.h"
 
@@ -322,6 +323,7 @@ int vmm_ctl_start(struct vmm_ctl *c, struct vm *vm, struct error *err)
 	}
 	c->ctlvm = (struct ctl_vm){ &vmm_ops, c };
 	ctl_server_register(c->srv, ctl_vm_commands, &c->ctlvm);
+	ctl_server_register(c->srv, display_ctl_commands, vm->vga);
 	if (c->balloon)
 		balloon_set_events(c->balloon, (struct balloon_events){ on_balloon_actual, c });
 	if (vm->cfg.stats_interval_ms)

@@ -22,6 +22,8 @@
 #include "src/ctl_path.h"
 #include "src/ctl_server.h"
 #include "src/ctl_vm.h"
+#include "vmm/display_ctl.h"
+#include "vmm/vga.h"
 
 struct fake {
 	struct ctl_server *srv;
@@ -367,6 +369,51 @@ static void test_bad_requests_get_errors_and_the_connection_lives(void **state)
 	close(fd);
 }
 
+/* The display's row: a PNG of the VGA's picture, paths absolute, failures
+ * named; without a display the answer says why. */
+static void test_screendump(void **state)
+{
+	struct fx *x = *state;
+	struct vga v;
+	struct error err;
+	assert_int_equal(vga_init(&v, NULL, &err), 0);
+	ctl_server_register(x->srv, display_ctl_commands, &v);
+	int fd = client(x);
+	char line[512], path[256];
+	snprintf(path, sizeof(path), "%s/shot.png", x->dir);
+	snprintf(line, sizeof(line), "{\"cmd\":\"screendump\",\"file\":\"%s\"}\n", path);
+	json_object *r = rpc(fd, line);
+	assert_true(ok(r));
+	assert_string_equal(get_str(r, "result.file"), path);
+	json_object_put(r);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_true(st.st_size > 100);
+	unlink(path);
+	expect_error(fd, "{\"cmd\":\"screendump\",\"file\":\"shot.png\"}\n", "bad-args");
+	expect_error(fd, "{\"cmd\":\"screendump\",\"file\":7}\n", "bad-args");
+	expect_error(fd, "{\"cmd\":\"screendump\"}\n", "bad-args");
+	r = rpc(fd, "{\"cmd\":\"screendump\",\"file\":\"/nonexistent-dir/shot.png\"}\n");
+	assert_false(ok(r));
+	assert_string_equal(get_str(r, "error.code"), "failed");
+	assert_non_null(strstr(get_str(r, "error.message"), "/nonexistent-dir/shot.png"));
+	json_object_put(r);
+	expect_alive(fd);
+	close(fd);
+	vga_destroy(&v);
+}
+
+static void test_screendump_without_a_display(void **state)
+{
+	struct fx *x = *state;
+	ctl_server_register(x->srv, display_ctl_commands, NULL);
+	int fd = client(x);
+	expect_error(fd, "{\"cmd\":\"screendump\",\"file\":\"/tmp/x.png\"}\n", "unavailable");
+	expect_alive(fd);
+	close(fd);
+}
+
 static void test_line_over_1mib_gets_error_then_disconnect(void **state)
 {
 	struct fx *x = *state;
@@ -607,6 +654,8 @@ int main(void)
 		T(test_help_lists_every_row),
 		T(test_failing_operation_reports_its_reason),
 		T(test_bad_requests_get_errors_and_the_connection_lives),
+		T(test_screendump),
+		T(test_screendump_without_a_display),
 		T(test_line_over_1mib_gets_error_then_disconnect),
 		cmocka_unit_test(test_client_that_never_reads_is_dropped),
 		T(test_a_hundred_clients_at_once),
