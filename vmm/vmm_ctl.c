@@ -285,8 +285,9 @@ int vmm_ctl_claim(struct vmm_ctl *c, const struct vm_config *cfg, struct error *
 		return set_name(c, cfg->name, err) < 0 ? -1 : lock_name(c, &held, err);
 	/* No name: the first free of vm, vm-2, vm-3, ... */
 	for (int i = 1; i <= 99; i++) {
-		char name[16];
-		snprintf(name, sizeof(name), i == 1 ? "vm" : "vm-%d", i);
+		char name[16] = "vm";
+		if (i > 1)
+			snprintf(name, sizeof(name), "vm-%d", i);
 		if (set_name(c, name, err) < 0)
 			return -1;
 		if (lock_name(c, &held, err) < 0) {
