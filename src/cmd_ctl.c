@@ -48,28 +48,6 @@ const struct cli_cmd cmd_ctl_entry = {
 	.exec = exec_ctl,
 };
 
-/* The server's description of COMMAND's arguments, or NULL. */
-static json_object *command_args(struct ctl_conn *c, const char *command, int timeout, struct error *err)
-{
-	json_object *req = json_object_new_object();
-	json_object_object_add(req, "cmd", json_object_new_string("help"));
-	json_object *reply = ctl_conn_call(c, req, timeout, NULL, NULL, err);
-	json_object_put(req);
-	if (!reply)
-		return NULL;
-	json_object *list, *found = NULL;
-	if (json_object_object_get_ex(json_object_object_get(reply, "result"), "commands", &list))
-		for (size_t i = 0; i < json_object_array_length(list); i++) {
-			json_object *row = json_object_array_get_idx(list, i);
-			if (!strcmp(json_object_get_string(json_object_object_get(row, "name")), command))
-				found = json_object_get(json_object_object_get(row, "args"));
-		}
-	json_object_put(reply);
-	if (!found)
-		error_set(err, "the VM has no command '%s'; `vmdeck ctl NAME help` lists them", command);
-	return found;
-}
-
 static json_object *typed_value(const char *type, const char *value)
 {
 	if (!strcmp(type, "integer")) {
@@ -198,7 +176,7 @@ static int exec_ctl(int argc, char **argv)
 	json_object_object_add(req, "cmd", json_object_new_string(command));
 	int code = EXIT_OK;
 	if (argc - i > 2) {
-		json_object *args = command_args(&c, command, timeout, &err);
+		json_object *args = ctl_conn_command_args(&c, command, timeout, &err);
 		if (!args)
 			code = cli_usage_error(cmd, "%s", err.msg);
 		else

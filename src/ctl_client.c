@@ -9,27 +9,13 @@
 #include <unistd.h>
 
 #include "src/ctl_client.h"
+#include "src/unixsock.h"
 
 int ctl_conn_open(struct ctl_conn *c, const char *path, struct error *err)
 {
 	memset(c, 0, sizeof(*c));
-	c->fd = -1;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return error_set(err, "the socket path %s is too long", path);
-	strcpy(sa.sun_path, path);
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->fd < 0)
-		return error_errno(err, errno, "cannot create a socket");
-	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-		close(c->fd);
-		c->fd = -1;
-		if (e == ENOENT || e == ECONNREFUSED)
-			return error_set(err, "no VM is running at %s", path);
-		return error_errno(err, e, "cannot connect to %s", path);
-	}
-	return 0;
+	c->fd = unixsock_connect(path, "the control socket", err);
+	return c->fd < 0 ? -1 : 0;
 }
 
 void ctl_conn_close(struct ctl_conn *c)
@@ -148,4 +134,28 @@ json_object *ctl_conn_call(struct ctl_conn *c, json_object *req, int timeout_ms,
 		}
 		return o;
 	}
+}
+
+json_object *ctl_conn_command_args(struct ctl_conn *c, const char *command, int timeout_ms, struct error *err)
+{
+	json_object *req = json_object_new_object();
+	json_object_object_add(req, "cmd", json_object_new_string("help"));
+	json_object *reply = ctl_conn_call(c, req, timeout_ms, NULL, NULL, err);
+	json_object_put(req);
+	if (!reply)
+		return NULL;
+	json_object *list, *found = NULL;
+	if (json_object_object_get_ex(json_object_object_get(reply, "result"), "commands", &list) &&
+	    json_object_is_type(list, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(list); i++) {
+			json_object *row = json_object_array_get_idx(list, i);
+			const char *name = json_object_get_string(json_object_object_get(row, "name"));
+			json_object *args = json_object_object_get(row, "args");
+			if (name && !strcmp(name, command) && json_object_is_type(args, json_type_array))
+				found = json_object_get(args);
+		}
+	json_object_put(reply);
+	if (!found)
+		error_set(err, "the VM has no command '%s'; `vmdeck ctl NAME help` lists them", command);
+	return found;
 }

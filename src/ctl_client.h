@@ -28,4 +28,9 @@ json_object *ctl_conn_read(struct ctl_conn *c, int timeout_ms, struct error *err
 json_object *ctl_conn_call(struct ctl_conn *c, json_object *req, int timeout_ms,
 			   void (*on_event)(json_object *event, void *ctx), void *ctx, struct error *err);
 
+/* The arguments COMMAND takes, as the server's `help` lists them (an array
+ * of {name, type, required, help}; the caller puts it), or NULL with ERR
+ * when the server has no such command. */
+json_object *ctl_conn_command_args(struct ctl_conn *c, const char *command, int timeout_ms, struct error *err);
+
 #endif

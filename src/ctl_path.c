@@ -3,16 +3,10 @@
 
 #include "src/ctl_path.h"
 #include "src/rundir.h"
-#include "src/vmlib.h"
 
 int ctl_path_for_name(const char *name, char *buf, size_t len, struct error *err)
 {
-	if (!vmlib_name_valid(name))
-		return error_set(err, "'%s' is not a VM name: use 1 to %d letters, digits, '.', '-' or '_', "
-				 "not starting with '.'", name, VMLIB_NAME_MAX);
-	char file[VMLIB_NAME_MAX + 8];
-	snprintf(file, sizeof(file), "%s.sock", name);
-	return rundir_path(file, buf, len, err);
+	return rundir_vm_path(name, "sock", buf, len, err);
 }
 
 int ctl_path_resolve(const char *name_or_path, char *buf, size_t len, struct error *err)
@@ -24,4 +18,15 @@ int ctl_path_resolve(const char *name_or_path, char *buf, size_t len, struct err
 		return 0;
 	}
 	return ctl_path_for_name(name_or_path, buf, len, err);
+}
+
+int ctl_path_pidfile(const char *sock, char *buf, size_t len, struct error *err)
+{
+	size_t n = strlen(sock);
+	if (n > 5 && !strcmp(sock + n - 5, ".sock"))
+		n -= 5;
+	if (n + 5 > len)
+		return error_set(err, "the socket path %s is too long", sock);
+	snprintf(buf, len, "%.*s.pid", (int)n, sock);
+	return 0;
 }

@@ -10,6 +10,9 @@
 
 /* RUNDIR/NAME.sock into BUF; NAME as the VM library allows (vmlib_name_valid). */
 int ctl_path_for_name(const char *name, char *buf, size_t len, struct error *err);
+/* The VMM's pidfile beside control socket SOCK: NAME.sock -> NAME.pid,
+ * any other path + ".pid". */
+int ctl_path_pidfile(const char *sock, char *buf, size_t len, struct error *err);
 /* What a client typed: a path (it contains '/') or a VM name. */
 int ctl_path_resolve(const char *name_or_path, char *buf, size_t len, struct error *err);
 

@@ -11,6 +11,7 @@
 
 #include "src/ctl_server.h"
 #include "src/log.h"
+#include "src/unixsock.h"
 
 #define READ_CHUNK  65536
 #define READ_BUDGET (4 * READ_CHUNK)     /* per wake-up, so one client cannot hog the loop */
@@ -517,61 +518,11 @@ void ctl_server_register(struct ctl_server *s, const struct ctl_command *rows, v
 		log_error("internal: too many control command tables");
 }
 
-static int bind_socket(int fd, const struct sockaddr_un *sa)
-{
-	/* The directory is private already; the umask keeps the socket 0600
-	 * from its first moment for --control paths elsewhere. */
-	mode_t old = umask(0177);
-	int r = bind(fd, (const struct sockaddr *)sa, sizeof(*sa));
-	int e = errno;
-	umask(old);
-	errno = e;
-	return r;
-}
-
-static bool socket_alive(const struct sockaddr_un *sa)
-{
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return true;
-	bool alive = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0 || errno != ECONNREFUSED;
-	close(fd);
-	return alive;
-}
-
 int ctl_server_listen(struct ctl_server *s, const char *path, struct error *err)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return error_set(err, "the control socket path %s is too long (at most %zu bytes)", path,
-				 sizeof(sa.sun_path) - 1);
-	strcpy(sa.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = unixsock_listen(path, 128, "the control socket", err);
 	if (fd < 0)
-		return error_errno(err, errno, "cannot create the control socket");
-	int r = bind_socket(fd, &sa);
-	if (r < 0 && errno == EADDRINUSE) {
-		struct stat st;
-		if (socket_alive(&sa)) {
-			close(fd);
-			return error_set(err, "another VM already serves the control socket %s", path);
-		}
-		/* Left behind by a VMM that died: take its place. */
-		if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-			unlink(path);
-		r = bind_socket(fd, &sa);
-	}
-	if (r < 0) {
-		int e = errno;
-		close(fd);
-		return error_errno(err, e, "cannot create the control socket %s", path);
-	}
-	if (chmod(path, 0600) < 0 || listen(fd, 128) < 0) {
-		int e = errno;
-		close(fd);
-		unlink(path);
-		return error_errno(err, e, "cannot listen on the control socket %s", path);
-	}
+		return -1;
 	s->listen_fd = fd;
 	s->path = strdup(path);
 	s->listen_watch = g_unix_fd_add(fd, G_IO_IN, on_listen, s);

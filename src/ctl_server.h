@@ -36,8 +36,8 @@ struct ctl_server *ctl_server_new(const struct ctl_limits *limits);
  * every connection closes and the socket file is removed. */
 void ctl_server_free(struct ctl_server *s);
 
-/* Listens on the UNIX socket PATH (mode 0600).  A socket file nobody
- * answers on is stale and replaced; a live one is an error. */
+/* Listens on the UNIX socket PATH (mode 0600; src/unixsock.h: a socket
+ * file nobody answers on is stale and replaced, a live one an error). */
 int ctl_server_listen(struct ctl_server *s, const char *path, struct error *err);
 /* Serves an already connected socket (tests use socketpairs). */
 int ctl_server_adopt(struct ctl_server *s, int fd);

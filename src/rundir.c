@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "src/rundir.h"
+#include "src/vmlib.h"
 
 static int ensure_private_dir(const char *dir, struct error *err)
 {
@@ -35,4 +36,14 @@ int rundir_path(const char *name, char *out, size_t len, struct error *err)
 	if (n < 0 || (size_t)n >= len)
 		return error_set(err, "the socket path %s/%s is too long", dir, name);
 	return 0;
+}
+
+int rundir_vm_path(const char *name, const char *ext, char *out, size_t len, struct error *err)
+{
+	if (!vmlib_name_valid(name))
+		return error_set(err, "'%s' is not a VM name: use 1 to %d letters, digits, '.', '-' or '_', "
+				 "not starting with '.'", name, VMLIB_NAME_MAX);
+	char file[VMLIB_NAME_MAX + 16];
+	snprintf(file, sizeof(file), "%s.%s", name, ext);
+	return rundir_path(file, out, len, err);
 }

@@ -10,5 +10,9 @@
 
 /* Writes "DIR/NAME" into OUT, creating DIR if needed. */
 int rundir_path(const char *name, char *out, size_t len, struct error *err);
+/* "DIR/NAME.EXT": a VM's file there (sock: control, serial: serial console,
+ * vnc: display, pid: the VMM's pidfile), NAME as the VM library allows
+ * (vmlib_name_valid).  The one place these names are made. */
+int rundir_vm_path(const char *name, const char *ext, char *out, size_t len, struct error *err);
 
 #endif

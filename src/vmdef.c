@@ -182,6 +182,7 @@ int vmdef_load(const char *path, struct vmdef *d, struct error *err)
 		error_set(err, "cannot read the VM definition '%s': %s", path, e->message);
 		g_error_free(e);
 		g_key_file_free(l.kf);
+		vmdef_free(d);
 		return -1;
 	}
 	check_keys(&l);
@@ -203,6 +204,8 @@ int vmdef_load(const char *path, struct vmdef *d, struct error *err)
 		d->keymap = get_str(&l, "display", "keymap", "us");
 	}
 	g_key_file_free(l.kf);
+	if (l.failed)
+		vmdef_free(d);           /* nothing for the caller to free on failure */
 	return l.failed ? -1 : 0;
 }
 

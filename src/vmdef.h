@@ -42,6 +42,7 @@ struct vmdef {
 /* Defaults for a new VM: 1 vCPU, 512 MiB, balloon on, user network, VGA. */
 void vmdef_init(struct vmdef *d);
 void vmdef_free(struct vmdef *d);
+/* On failure D is left empty (nothing to free). */
 int vmdef_load(const char *path, struct vmdef *d, struct error *err);
 /* Writes atomically (a temporary file renamed over PATH). */
 int vmdef_save(const char *path, const struct vmdef *d, struct error *err);

@@ -11,7 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "src/pidfile.h"
+#include "src/rundir.h"
 #include "src/vmlib.h"
+#include "src/vmspawn.h"
 
 /* Makes every missing directory of PATH with MODE. */
 static int mkdirs(const char *path, mode_t mode)
@@ -63,7 +66,7 @@ void vmlib_close(struct vmlib *lib)
 bool vmlib_name_valid(const char *name)
 {
 	size_t n = strlen(name);
-	if (n == 0 || n > VMLIB_NAME_MAX || name[0] == '.')
+	if (n == 0 || n > VMLIB_NAME_MAX || name[0] == '.' || name[0] == '-')
 		return false;
 	for (const char *p = name; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
@@ -128,24 +131,15 @@ void vmlib_free_names(char **names, size_t n)
 
 bool vmlib_running(const struct vmlib *lib, const char *name, pid_t *pid)
 {
-	char *path = vmlib_path(lib, name, VMLIB_PIDFILE);
-	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-	free(path);
-	if (fd < 0)
-		return false;
-	/* The VMM holds an exclusive lock for as long as it lives. */
-	bool held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
-	if (held && pid) {
-		char buf[32] = "";
-		ssize_t got = read(fd, buf, sizeof(buf) - 1);
-		*pid = got > 0 ? (pid_t)atol(buf) : 0;
-	}
-	close(fd);
-	return held;
+	char path[256];
+	struct error err;
+	/* The VMM holds an exclusive lock for as long as it lives (vmm/vmm_ctl.h). */
+	return rundir_vm_path(name, "pid", path, sizeof(path), &err) == 0 && pidfile_held(path, pid);
 }
 
 int vmlib_load(const struct vmlib *lib, const char *name, struct vmdef *def, struct error *err)
 {
+	memset(def, 0, sizeof(*def));
 	if (!vmlib_exists(lib, name))
 		return error_set(err, "there is no VM named '%s'", name);
 	char *conf = vmlib_path(lib, name, VMLIB_CONF);
@@ -188,6 +182,13 @@ static int refuse_running(const struct vmlib *lib, const char *name, const char 
 		return error_set(err, "there is no VM named '%s'", name);
 	if (vmlib_running(lib, name, &pid))
 		return error_set(err, "VM '%s' is running (VMM pid %d): stop it before you %s it", name, (int)pid, what);
+	/* The monitor lives as long as the VMM, and its lock is in the VM's own
+	 * directory: this holds even for a VMM run with another runtime directory. */
+	char *dir = vmlib_path(lib, name, NULL);
+	bool monitored = dir && vmspawn_monitor_alive(dir);
+	free(dir);
+	if (monitored)
+		return error_set(err, "VM '%s' is starting or running: stop it before you %s it", name, what);
 	return 0;
 }
 
@@ -271,7 +272,8 @@ static int copy_file(const char *src, const char *dst)
 
 static bool runtime_file(const char *f)
 {
-	return !strcmp(f, VMLIB_PIDFILE) || !strcmp(f, VMLIB_LOG) || !strcmp(f, VMLIB_EXIT) ||
+	return !strcmp(f, VMSPAWN_MONITOR_LOCK) || !strcmp(f, VMSPAWN_KILL_MARK) || !strcmp(f, VMLIB_LOG) ||
+	       !strcmp(f, VMLIB_EXIT) ||
 	       !strcmp(f, ".") || !strcmp(f, "..");
 }
 

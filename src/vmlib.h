@@ -1,7 +1,8 @@
 /* The VM library on disk: $XDG_DATA_HOME/vmdeck/vms/NAME/ (by default
  * ~/.local/share/vmdeck/vms/NAME/) holds vm.conf, the VM's disk images,
- * its VMM log and, while a VMM runs it, vmm.pid (locked by that VMM, so a
- * second VMM for the same VM is refused). */
+ * its VMM log and how the VMM last ended.  Whether a VMM runs it is asked
+ * of the VMM's pidfile, NAME.pid beside its sockets in the runtime
+ * directory (src/rundir.h), locked for as long as the VMM lives. */
 #ifndef VMDECK_VMLIB_H
 #define VMDECK_VMLIB_H
 
@@ -13,7 +14,6 @@
 #include "src/vmdef.h"
 
 #define VMLIB_CONF    "vm.conf"
-#define VMLIB_PIDFILE "vmm.pid"
 #define VMLIB_LOG     "vmm.log"
 #define VMLIB_EXIT    "last-exit"
 #define VMLIB_NAME_MAX 64
@@ -26,7 +26,8 @@ struct vmlib {
 int vmlib_open(struct vmlib *lib, struct error *err);
 void vmlib_close(struct vmlib *lib);
 
-/* 1 to 64 letters, digits, '.', '-' or '_', not starting with '.'. */
+/* 1 to 64 letters, digits, '.', '-' or '_', not starting with '.' or '-'
+ * (a name must never look like an option). */
 bool vmlib_name_valid(const char *name);
 /* malloc'ed paths */
 char *vmlib_path(const struct vmlib *lib, const char *name, const char *file);
@@ -35,7 +36,7 @@ bool vmlib_exists(const struct vmlib *lib, const char *name);
 int vmlib_list(const struct vmlib *lib, char ***names, size_t *n, struct error *err);
 void vmlib_free_names(char **names, size_t n);
 
-/* A VMM holds the VM (its pid in *PID when not NULL). */
+/* A VMM holds the VM's name (its pid in *PID when not NULL). */
 bool vmlib_running(const struct vmlib *lib, const char *name, pid_t *pid);
 
 int vmlib_load(const struct vmlib *lib, const char *name, struct vmdef *def, struct error *err);

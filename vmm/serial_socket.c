@@ -10,33 +10,8 @@
 #include <unistd.h>
 
 #include "src/log.h"
+#include "src/unixsock.h"
 #include "vmm/serial_socket.h"
-
-static int bind_socket(const char *path, struct error *err)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return error_set(err, "the socket path '%s' is too long for a UNIX socket", path);
-	strcpy(sa.sun_path, path);
-	struct stat st;
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode))
-			return error_set(err, "'%s' exists and is not a socket; not replacing it", path);
-		unlink(path);                 /* a stale socket from an earlier run */
-	}
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return error_errno(err, errno, "cannot create a socket for '%s'", path);
-	mode_t old = umask(0177);            /* the socket is born 0600 */
-	int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (r < 0 || listen(fd, 4) < 0) {
-		int e = errno;
-		close(fd);
-		return error_errno(err, e, "cannot listen on '%s'", path);
-	}
-	return fd;
-}
 
 int serial_socket_open(struct serial_socket *s, const char *path, struct error *err)
 {
@@ -45,7 +20,7 @@ int serial_socket_open(struct serial_socket *s, const char *path, struct error *
 	for (unsigned i = 0; i < SERIAL_MAX_CLIENTS; i++)
 		s->clients[i].fd = -1;
 	s->wake_fd = -1;
-	s->listen_fd = bind_socket(path, err);
+	s->listen_fd = unixsock_listen(path, 4, "the serial console", err);
 	if (s->listen_fd < 0)
 		return -1;
 	s->path = strdup(path);

@@ -8,7 +8,10 @@
 #include "src/cli.h"
 #include "src/ctl_path.h"
 #include "src/log.h"
+#include "src/pidfile.h"
+#include "src/rundir.h"
 #include "src/size.h"
+#include "src/unixsock.h"
 #include "vmm/display_ctl.h"
 #include "vmm/virtio_balloon.h"
 #include "vmm/vmm_ctl.h"
@@ -235,39 +238,73 @@ static gboolean on_stats_timer(gpointer data)
 
 /* ---- lifecycle ----------------------------------------------------------------- */
 
-static int open_socket(struct vmm_ctl *c, struct error *err)
+/* Takes the pidfile beside the control socket (src/pidfile.h): its lock is
+ * what makes the name this VMM's, for as long as the process lives. */
+static int lock_name(struct vmm_ctl *c, bool *held, struct error *err)
 {
-	const struct vm_config *cfg = &c->vm->cfg;
-	char path[4096];
+	char pid[sizeof(c->sock)];
+	if (ctl_path_pidfile(c->sock, pid, sizeof(pid), err) < 0)
+		return -1;
+	c->pid_fd = pidfile_acquire(pid, c->name, held, err);
+	return c->pid_fd < 0 ? -1 : 0;
+}
+
+/* Whether a VMM that holds no pidfile serves NAME's sockets anyway (a
+ * vmdeck from before the pidfile): an unnamed VM then takes the next name
+ * rather than fail on the socket. */
+static bool name_served(const char *name)
+{
+	char path[108];
+	struct error err;
+	return (rundir_vm_path(name, "sock", path, sizeof(path), &err) == 0 && unixsock_answers(path)) ||
+	       (rundir_vm_path(name, "vnc", path, sizeof(path), &err) == 0 && unixsock_answers(path));
+}
+
+static int set_name(struct vmm_ctl *c, const char *name, struct error *err)
+{
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	return ctl_path_for_name(name, c->sock, sizeof(c->sock), err);
+}
+
+int vmm_ctl_claim(struct vmm_ctl *c, const struct vm_config *cfg, struct error *err)
+{
+	memset(c, 0, sizeof(*c));
+	c->pid_fd = -1;
+	bool held;
+	snprintf(c->name, sizeof(c->name), "%s", cfg->name ? cfg->name : "vm");
+	if (cfg->control && !strcmp(cfg->control, "none"))
+		return 0;
 	if (cfg->control) {
-		snprintf(c->name, sizeof(c->name), "%s", cfg->name ? cfg->name : "vm");
-		return ctl_server_listen(c->srv, cfg->control, err);
+		if (strlen(cfg->control) >= sizeof(c->sock))
+			return error_set(err, "the control socket path %s is too long (at most %zu bytes)", cfg->control,
+					 sizeof(c->sock) - 1);
+		strcpy(c->sock, cfg->control);
+		return lock_name(c, &held, err);
 	}
-	if (cfg->name_given) {
-		snprintf(c->name, sizeof(c->name), "%s", cfg->name);
-		if (ctl_path_for_name(cfg->name, path, sizeof(path), err) < 0)
-			return -1;
-		return ctl_server_listen(c->srv, path, err);
-	}
+	if (cfg->name_given)
+		return set_name(c, cfg->name, err) < 0 ? -1 : lock_name(c, &held, err);
 	/* No name: the first free of vm, vm-2, vm-3, ... */
 	for (int i = 1; i <= 99; i++) {
-		if (i == 1)
-			snprintf(c->name, sizeof(c->name), "vm");
-		else
-			snprintf(c->name, sizeof(c->name), "vm-%d", i);
-		if (ctl_path_for_name(c->name, path, sizeof(path), err) < 0)
+		char name[16] = "vm";
+		if (i > 1)
+			snprintf(name, sizeof(name), "vm-%d", i);
+		if (set_name(c, name, err) < 0)
 			return -1;
-		if (ctl_server_listen(c->srv, path, err) == 0)
+		if (lock_name(c, &held, err) < 0) {
+			if (!held)
+				return -1;
+			continue;
+		}
+		if (!name_served(name))
 			return 0;
-		if (!strstr(err->msg, "already serves"))
-			return -1;
+		close(c->pid_fd);
+		c->pid_fd = -1;
 	}
 	return error_set(err, "vm, vm-2 ... vm-99 are all in use; give the VM a --name");
 }
 
 int vmm_ctl_start(struct vmm_ctl *c, struct vm *vm, struct error *err)
 {
-	memset(c, 0, sizeof(*c));
 	c->vm = vm;
 	c->start_ns = c->boot_ns = now_ns();
 	if (stats_init(&c->stats, vm) < 0)
@@ -275,12 +312,12 @@ int vmm_ctl_start(struct vmm_ctl *c, struct vm *vm, struct error *err)
 	c->stats_ready = true;
 	struct vm_device *b = vm_find_device(vm, "balloon");
 	c->balloon = b ? b->dev : NULL;
-	if (vm->cfg.control && !strcmp(vm->cfg.control, "none"))
-		return 0;
+	if (!c->sock[0])
+		return 0;            /* --control none */
 	c->srv = ctl_server_new(NULL);
 	if (!c->srv)
 		return error_set(err, "out of memory");
-	if (open_socket(c, err) < 0) {
+	if (ctl_server_listen(c->srv, c->sock, err) < 0) {
 		ctl_server_free(c->srv);
 		c->srv = NULL;
 		return -1;
@@ -311,6 +348,9 @@ void vmm_ctl_stop(struct vmm_ctl *c)
 	if (c->stats_ready)
 		stats_destroy(&c->stats);
 	c->stats_ready = false;
+	if (c->pid_fd >= 0)
+		close(c->pid_fd);       /* the name is free again */
+	c->pid_fd = -1;
 }
 
 void vmm_ctl_guest_events(struct vmm_ctl *c, unsigned events)

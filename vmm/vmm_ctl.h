@@ -26,6 +26,8 @@ struct vmm_ctl {
 	bool stats_ready;
 	unsigned stats_timer;
 	char name[80];
+	char sock[108];                  /* the control socket; "" with --control none */
+	int pid_fd;                      /* the pidfile beside it, locked (src/pidfile.h) */
 	uint64_t start_ns, boot_ns;
 	const char *state;               /* as last announced */
 	bool stopping, crashed, panicked, powerdown_pressed;
@@ -36,9 +38,14 @@ struct vmm_ctl {
 	bool balloon_waiting;            /* announce when actual reaches the target */
 };
 
-/* Opens the control socket (--control, --name or the first free default
- * name "vm", "vm-2", ...) and starts sampling.  Errors are the user's
- * (a name in use, a bad path). */
+/* First of all: picks the VM's name (--name, or the first free default
+ * name "vm", "vm-2", ...) and its control socket (or --control PATH), and
+ * takes the pidfile beside the socket, NAME.pid: the VMM's pid under an
+ * flock held while it lives.  That lock is the one answer to "does a VMM
+ * run VM NAME" (the VM library asks it too); a held one refuses with
+ * "VM 'NAME' is already running (pid N)".  Errors are the user's. */
+int vmm_ctl_claim(struct vmm_ctl *c, const struct vm_config *cfg, struct error *err);
+/* Then opens the control socket and starts sampling. */
 int vmm_ctl_start(struct vmm_ctl *c, struct vm *vm, struct error *err);
 void vmm_ctl_stop(struct vmm_ctl *c);
 /* Hooks for the VMM's main loop. */

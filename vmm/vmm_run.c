@@ -124,7 +124,7 @@ static int start_vnc(struct runner *r, struct error *err)
 	const struct vm_config *cfg = &r->vm.cfg;
 	struct vnc_config vc;
 	/* Without --name, the VNC socket takes the name the control socket found free. */
-	const char *name = cfg->name_given ? cfg->name : r->ctl.srv ? r->ctl.name : NULL;
+	const char *name = cfg->name_given ? cfg->name : r->ctl.sock[0] ? r->ctl.name : NULL;
 	if (!r->vm.vga || vnc_parse(cfg->vnc ? cfg->vnc : "unix", name, &vc, err) < 0)
 		return r->vm.vga ? -1 : 0;
 	if (vc.kind == VNC_NONE)
@@ -140,7 +140,7 @@ static int start_vnc(struct runner *r, struct error *err)
 static int start(struct runner *r, const struct vm_config *cfg, const struct serial_config *serial)
 {
 	struct error err;
-	if (console_open(&r->con, serial, &err) < 0 ||
+	if (vmm_ctl_claim(&r->ctl, cfg, &err) < 0 || console_open(&r->con, serial, &err) < 0 ||
 	    vm_create(&r->vm, cfg, console_backend(&r->con), &err) < 0 ||
 	    vmm_ctl_start(&r->ctl, &r->vm, &err) < 0 || start_vnc(r, &err) < 0) {
 		fprintf(stderr, "vmdeck run: %s\n", err.msg);
@@ -181,8 +181,8 @@ int vmm_run(const struct vm_config *cfg, const struct serial_config *serial)
 		code = r->exit_code;
 	}
 	console_close(&r->con);
-	vmm_ctl_stop(&r->ctl);
 	vnc_stop(r->vnc);
+	vmm_ctl_stop(&r->ctl);       /* last: it gives the VM's name up */
 	vm_destroy(&r->vm);
 	g_main_loop_unref(r->loop);
 	g_free(r);

@@ -11,6 +11,7 @@
 
 #include "src/kvopts.h"
 #include "src/rundir.h"
+#include "src/unixsock.h"
 #include "vmm/vnc.h"
 
 /* The first line of FILE, of which VNC authentication uses 8 characters. */
@@ -54,8 +55,6 @@ static int parse_tcp(const char *rest, struct vnc_config *cfg, struct error *err
 	return 0;
 }
 
-static bool answers(const char *path);
-
 /* A VM without a name takes the first socket nobody serves of vm.vnc,
  * vm-2.vnc, vm-3.vnc, ... so that anonymous VMs do not collide. */
 static int free_default_path(struct vnc_config *cfg, struct error *err)
@@ -68,7 +67,7 @@ static int free_default_path(struct vnc_config *cfg, struct error *err)
 			snprintf(file, sizeof(file), "vm-%u.vnc", i);
 		if (rundir_path(file, cfg->path, sizeof(cfg->path), err) < 0)
 			return -1;
-		if (!answers(cfg->path))
+		if (!unixsock_answers(cfg->path))
 			return 0;
 	}
 	return error_set(err, "--vnc: every default socket name from vm to vm-999 is in use; use --name");
@@ -91,11 +90,8 @@ static int parse_head(const char *head, const char *name, struct vnc_config *cfg
 		strcpy(cfg->path, head + 5);
 		return 0;
 	}
-	if (name) {
-		char file[128];
-		snprintf(file, sizeof(file), "%s.vnc", name);
-		return rundir_path(file, cfg->path, sizeof(cfg->path), err);
-	}
+	if (name)
+		return rundir_vm_path(name, "vnc", cfg->path, sizeof(cfg->path), err);
 	return free_default_path(cfg, err);
 }
 
@@ -115,52 +111,9 @@ int vnc_parse(const char *spec, const char *name, struct vnc_config *cfg, struct
 	return r;
 }
 
-/* True when a server accepts connections at PATH. */
-static bool answers(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return false;
-	strcpy(sa.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return false;
-	int r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	close(fd);
-	return r == 0;
-}
-
-/* A socket file that nobody answers on is left over from a VMM that was
- * killed: it goes.  One that answers belongs to a running VM. */
-static int claim_unix_path(const char *path, struct error *err)
-{
-	if (answers(path))
-		return error_set(err, "another VMM already serves VNC on '%s' (is a VM of that name running? "
-				 "use --name)", path);
-	if (unlink(path) < 0 && errno != ENOENT)
-		return error_errno(err, errno, "cannot remove the old socket '%s'", path);
-	return 0;
-}
-
 static int listen_unix(const struct vnc_config *cfg, struct error *err)
 {
-	if (claim_unix_path(cfg->path, err) < 0)
-		return -1;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return error_errno(err, errno, "cannot create a socket");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	strcpy(sa.sun_path, cfg->path);
-	/* The mode is set from the start: no moment where others may connect. */
-	mode_t old = umask(0177);
-	int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (r < 0 || listen(fd, 8) < 0) {
-		error_errno(err, errno, "cannot listen on '%s'", cfg->path);
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return unixsock_listen(cfg->path, 8, "VNC", err);
 }
 
 static int listen_tcp(const struct vnc_config *cfg, struct error *err)

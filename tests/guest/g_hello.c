@@ -1,7 +1,9 @@
 /* Boots, reports what the VMM handed over, then does what `action=` says:
  * poweroff (default), reset-cf9, reset-kbd, triple (a triple fault),
  * port-noise (touches unassigned ports and MMIO first), highmem (prints the
- * memory map and checks RAM above 4 GiB).  A boot counter in
+ * memory map and checks RAM above 4 GiB), spin (loops at CPL 0 forever, as a
+ * kernel's early boot does: kvm_pvm emulates every instruction of it).  A
+ * boot counter in
  * CMOS NVRAM (byte 0x40) survives resets: `boots=N` resets until the Nth
  * boot, then powers off. */
 #include "guest.h"
@@ -130,6 +132,11 @@ void guest_main(void)
 		/* A divide error with no IDT: #DE -> #GP -> #DF -> shutdown.  (int3
 		 * would do on hardware, but paravirtual KVM cannot emulate it.) */
 		__asm__ volatile("lidt %0; xorl %%ecx, %%ecx; divl %%ecx" :: "m"(none) : "eax", "ecx", "edx");
+	}
+	if (streq(action, "spin")) {
+		println("hello: spinning at cpl 0");
+		for (volatile uint64_t n = 0;; n++)
+			;
 	}
 	println("hello: powering off");
 }

@@ -417,12 +417,14 @@ static void test_default_names_and_private_directory(void **state)
 	assert_int_equal(vmdeck_ctl("vm", &out, "status", NULL), 0);
 	assert_non_null(strstr(out, "\"name\":\"vm\""));
 	free(out);
-	/* A name in use is refused in one sentence. */
+	/* A name in use is refused in one sentence, by the pidfile's lock. */
 	char *a3[] = { (char *)vmdeck_bin(), "run", "--kernel", a1[3], "--mem", "64M", "--name", "vm", NULL };
 	struct spawn_result r;
 	assert_int_equal(spawn_run(a3, NULL, NULL, 20000, &r), 0);
 	assert_int_equal(r.status, 2);
-	assert_non_null(strstr(r.err, "already serves"));
+	char want[80];
+	snprintf(want, sizeof(want), "vmdeck run: VM 'vm' is already running (pid %d)\n", (int)v1.pid);
+	assert_string_equal(r.err, want);
 	spawn_free(&r);
 	assert_int_equal(vmdeck_ctl("vm", NULL, "quit", NULL), 0);
 	assert_int_equal(vmdeck_ctl("vm-2", NULL, "quit", NULL), 0);

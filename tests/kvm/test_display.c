@@ -243,8 +243,8 @@ static void test_bzimage_gets_screen_info_and_framebuffer(void **state)
 	struct spawn_result r;
 	assert_int_equal(spawn_run(argv, env, NULL, TIMEOUT_MS, &r), 0);
 	assert_int_equal(r.status, 2);
-	/* The control socket of that name is claimed first, then the VNC socket. */
-	assert_non_null(strstr(r.err, "already serves"));
+	/* The name (its pidfile) is claimed first, then the sockets. */
+	assert_non_null(strstr(r.err, "is already running"));
 	spawn_free(&r);
 
 	kill(c.vm.pid, SIGTERM);

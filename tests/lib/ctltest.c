@@ -38,19 +38,16 @@ void test_tmpdir(char *dir, size_t len)
 
 int vmdeck_ctl(const char *socket, char **out, ...)
 {
-	char *argv[16] = { (char *)vmdeck_bin(), "ctl", (char *)socket };
-	int n = 3;
+	const char *pre[] = { "ctl", socket, NULL };
+	struct spawn_result r;
 	va_list ap;
 	va_start(ap, out);
-	for (char *a; n < 15 && (a = va_arg(ap, char *));)
-		argv[n++] = a;
+	int started = spawn_vmdeck_va(pre, ap, 20000, &r);
 	va_end(ap);
-	argv[n] = NULL;
-	struct spawn_result r;
-	if (spawn_run(argv, NULL, NULL, 20000, &r) < 0)
+	if (started < 0)
 		return -1;
 	if (r.status != 0)
-		fprintf(stderr, "vmdeck ctl %s: status %d: %s", argv[3], r.status, r.err);
+		fprintf(stderr, "vmdeck ctl %s: status %d: %s", socket, r.status, r.err);
 	if (out)
 		*out = strdup(r.out);
 	int st = r.status;

@@ -196,6 +196,18 @@ const char *vmdeck_bin(void)
 	return b && *b ? b : "bin/vmdeck";
 }
 
+int spawn_vmdeck_va(const char *const pre[], va_list ap, int timeout_ms, struct spawn_result *res)
+{
+	char *argv[32] = { (char *)vmdeck_bin() };
+	int n = 1;
+	for (; pre && *pre && n < 31; pre++)
+		argv[n++] = (char *)*pre;
+	for (char *a; n < 31 && (a = va_arg(ap, char *));)
+		argv[n++] = a;
+	argv[n] = NULL;
+	return spawn_run(argv, NULL, NULL, timeout_ms, res);
+}
+
 const char *guest_path(const char *name)
 {
 	static char path[4096];

@@ -3,6 +3,7 @@
 #ifndef TESTS_SPAWN_H
 #define TESTS_SPAWN_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -37,6 +38,9 @@ int spawn_pty(char *const argv[], const struct pty_step *steps, int timeout_ms,
 	      struct spawn_result *res);
 
 const char *vmdeck_bin(void);
+/* Runs vmdeck with the arguments PRE (NULL-terminated, may be NULL) and
+ * then those in AP (ended by NULL), at most 30 in all. */
+int spawn_vmdeck_va(const char *const pre[], va_list ap, int timeout_ms, struct spawn_result *res);
 /* Path of a built test guest, e.g. "g_hello.elf". */
 const char *guest_path(const char *name);
 /* True if /dev/kvm can be opened; otherwise prints why, for skip(). */

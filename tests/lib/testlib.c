@@ -4,11 +4,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -162,6 +164,15 @@ char *tl_mkdtemp(void)
 	char *d = mkdtemp(tmpl);
 	assert_non_null(d);
 	return strdup(d);
+}
+
+void tl_private_xdg(const char *home)
+{
+	char run[600];
+	snprintf(run, sizeof(run), "%s/run", home);
+	assert_true(mkdir(run, 0700) == 0 || errno == EEXIST);
+	setenv("XDG_DATA_HOME", home, 1);
+	setenv("XDG_RUNTIME_DIR", run, 1);
 }
 
 void tl_rmtree(const char *dir)

@@ -66,6 +66,10 @@ char *tl_capture_end(struct tl_capture *c);
 /* A fresh directory under $TMPDIR (malloc'ed path); tl_rmtree removes it. */
 char *tl_mkdtemp(void);
 void tl_rmtree(const char *dir);
+/* A VM library and runtime directory of this test's own under HOME
+ * (XDG_DATA_HOME=HOME, XDG_RUNTIME_DIR=HOME/run, mode 0700), inherited by
+ * every vmdeck the test runs. */
+void tl_private_xdg(const char *home);
 void tl_write_file(const char *path, const void *buf, size_t len);
 /* Whole file, NUL-terminated (malloc'ed); NULL if unreadable. */
 char *tl_read_file(const char *path, size_t *len);

@@ -26,7 +26,7 @@ TIMEOUT=120
 # long to exit before the scenario is declared stuck.
 GRACE=15
 LOGDIR=/tmp/l1-logs
-ALL_SCENARIOS="qemu-reference vmdeck-boot-smp vmdeck-reboot-noreboot vmdeck-disk vmdeck-display vmdeck-balloon-ctl"
+ALL_SCENARIOS="qemu-reference vmdeck-boot-smp vmdeck-reboot-noreboot vmdeck-disk vmdeck-display vmdeck-library vmdeck-balloon-ctl"
 
 # ---- running a guest and reading its output ---------------------------------
 
@@ -229,6 +229,86 @@ scenario_qemu_diskbench() {
 		-nographic -no-reboot -kernel "$L2_KERNEL" -initrd "$L2_INITRD" \
 		-drive file=/tmp/bench.qcow2,if=virtio,format=qcow2,cache=writeback \
 		-append "$(l2_cmdline diskbench)"
+}
+
+# ---- the VM library with a real Linux (vmdeck new/start/console/list/kill) ----
+
+# lib_wait TEXT SECONDS FILE: waits until FILE holds TEXT.
+lib_wait() {
+	i=0
+	while [ "$i" -lt "$2" ]; do
+		grep -q "$1" "$3" 2>/dev/null && return 0
+		sleep 1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+lib_state() {
+	"$VMDECK" list 2>/dev/null | awk '$1 == "l2" { print $2 }'
+}
+
+# lib_wait_state STATE SECONDS
+lib_wait_state() {
+	i=0
+	while [ "$i" -lt "$2" ]; do
+		[ "$(lib_state)" = "$1" ] && return 0
+		sleep 1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# A Linux guest as a library VM: a detached VMM, a shell driven through
+# `vmdeck console`, its power-off seen as "stopped", and a VMM killed by
+# someone else seen as "crashed" with the signal.
+scenario_vmdeck_library() {
+	name=vmdeck-library
+	LOG=$LOGDIR/$name.log
+	: >"$LOG"
+	export XDG_DATA_HOME=/tmp/vmlib XDG_RUNTIME_DIR=/tmp/vmrun
+	rm -rf "$XDG_DATA_HOME" "$XDG_RUNTIME_DIR"
+	mkdir -p "$XDG_DATA_HOME" "$XDG_RUNTIME_DIR"
+	chmod 700 "$XDG_RUNTIME_DIR"
+	why=""
+	"$VMDECK" new l2 --kernel "$L2_KERNEL" --initrd "$L2_INITRD" --cpus 2 --mem 256M --net none \
+		--cmdline "$(l2_cmdline shell)" >>"$LOG" 2>&1 || why="vmdeck new failed;"
+	t0=$(l1tool now)
+	"$VMDECK" start l2 >>"$LOG" 2>&1 || why="$why vmdeck start failed;"
+	[ "$(lib_state)" = running ] || why="$why state after start '$(lib_state)';"
+	out=$LOGDIR/$name.console
+	rm -f "$LOGDIR/$name.in"
+	mkfifo "$LOGDIR/$name.in"
+	"$VMDECK" console l2 <"$LOGDIR/$name.in" >"$out" 2>&1 &
+	cons=$!
+	exec 3>"$LOGDIR/$name.in"
+	if lib_wait "L2 scenario shell" "$TIMEOUT" "$out"; then
+		metric vmdeck-library-shell-ms $(($(l1tool now) - t0)) ms
+		sleep 2
+		printf 'echo LIB-$((6 * 7))\n' >&3
+		lib_wait "LIB-42" 30 "$out" || why="$why the shell did not answer through vmdeck console;"
+		printf 'exit\n' >&3          # the shell ends and L2 powers off
+	else
+		why="$why no shell on the console;"
+	fi
+	exec 3>&-
+	lib_wait_state stopped 60 || why="$why state after power-off '$(lib_state)';"
+	"$VMDECK" list | grep -q 'the VMM exited normally' || why="$why no clean-exit reason;"
+	sleep 1
+	kill -0 "$cons" 2>/dev/null && why="$why the console outlived the VM;" && kill "$cons"
+	# Once more, and its VMM dies by SIGKILL.
+	"$VMDECK" start l2 >>"$LOG" 2>&1 || why="$why second start failed;"
+	pid=$(cat "$XDG_RUNTIME_DIR/vmdeck/l2.pid" 2>/dev/null)
+	[ -n "$pid" ] && kill -9 "$pid"
+	lib_wait_state crashed 20 || why="$why state after SIGKILL '$(lib_state)';"
+	"$VMDECK" list | grep -q 'killed by signal 9 (SIGKILL)' || why="$why no SIGKILL reason;"
+	"$VMDECK" list >>"$LOG" 2>&1
+	sed "s/^/[$name] /" "$out"
+	if [ -z "$why" ]; then
+		result "$name" pass "start, console shell, power-off -> stopped, SIGKILL -> crashed"
+	else
+		result "$name" fail "$why $(tail -n 2 "$LOG" | tr '\n' ' ' | cut -c1-160)"
+	fi
 }
 
 # ---- balloon, statistics and the control socket ---------------------------------

@@ -59,6 +59,7 @@ static const char *const scenario_names[] = {
 	"vmdeck-reboot-noreboot",
 	"vmdeck-disk",
 	"vmdeck-display",
+	"vmdeck-library",
 	"vmdeck-balloon-ctl",
 };
 

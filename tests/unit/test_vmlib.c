@@ -12,7 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "src/rundir.h"
 #include "src/vmlib.h"
+#include "tests/lib/testlib.h"
 
 struct fixture {
 	char home[64];
@@ -24,7 +26,8 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	strcpy(f->home, "/tmp/vmdeck-lib-XXXXXX");
 	assert_non_null(mkdtemp(f->home));
-	setenv("XDG_DATA_HOME", f->home, 1);
+	/* VMM pidfiles live in the runtime directory: a private one too. */
+	tl_private_xdg(f->home);
 	struct error err;
 	assert_int_equal(vmlib_open(&f->lib, &err), 0);
 	*state = f;
@@ -135,6 +138,7 @@ static void test_names(void **state)
 	assert_true(vmlib_name_valid("web-1.test_a"));
 	assert_false(vmlib_name_valid(""));
 	assert_false(vmlib_name_valid(".hidden"));
+	assert_false(vmlib_name_valid("-opt"));
 	assert_false(vmlib_name_valid("a/b"));
 	assert_false(vmlib_name_valid("two words"));
 	assert_false(vmlib_name_valid("x\n"));
@@ -147,9 +151,10 @@ static void test_names(void **state)
 /* Holds VM NAME's pidfile lock like a VMM does. */
 static int pretend_running(struct fixture *f, const char *name)
 {
-	char *pid = vmlib_path(&f->lib, name, VMLIB_PIDFILE);
+	char pid[256];
+	struct error err;
+	assert_int_equal(rundir_vm_path(name, "pid", pid, sizeof(pid), &err), 0);
 	int fd = open(pid, O_RDWR | O_CREAT, 0600);
-	free(pid);
 	assert_true(fd >= 0);
 	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
 	assert_int_equal(write(fd, "4242\n", 5), 5);

@@ -1,0 +1,39 @@
+/* The `vmdeck run` command line that runs a library VM, built from its
+ * vm.conf.  This is the one place where each VM feature (control socket,
+ * display, network, disks) turns into VMM options: a feature that lands in
+ * the VMM joins by adding its block here. */
+#ifndef VMDECK_VMARGS_H
+#define VMDECK_VMARGS_H
+
+#include <stddef.h>
+
+#include "src/error.h"
+#include "src/vmdef.h"
+#include "src/vmlib.h"
+
+struct vmargs {
+	char **argv;          /* NULL-terminated */
+	size_t n, cap;
+};
+
+/* Fills A for VM NAME defined by DEF, to be run by the binary EXE.  Fails
+ * with a sentence when the definition cannot run (no kernel, a missing
+ * file). */
+int vmargs_build(const struct vmlib *lib, const char *name, const struct vmdef *def, const char *exe,
+		 struct vmargs *a, struct error *err);
+void vmargs_free(struct vmargs *a);
+
+/* The VM features this build's VMM is given (the blocks of vmargs.c that
+ * are filled in); a definition may ask for more than it can have yet. */
+enum {
+	VMARGS_CONTROL = 1 << 0,      /* control socket, statistics, balloon */
+	VMARGS_DISPLAY = 1 << 1,      /* VGA and its VNC server */
+	VMARGS_NET = 1 << 2,          /* virtio-net with its NAT */
+	VMARGS_DISKS = 1 << 3,        /* virtio-blk disks */
+};
+unsigned vmargs_features(void);
+/* A path from vm.conf: absolute as it is, else relative to the VM's
+ * directory (malloc'ed). */
+char *vmargs_resolve(const struct vmlib *lib, const char *name, const char *file);
+
+#endif
