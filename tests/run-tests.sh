@@ -8,6 +8,11 @@ sum_of() {
 		END { if (seen) print n }' "$2"
 }
 passed=0 failed=0 skipped=0 broken=""
+# A runtime directory of the suite's own: VMs the tests start without a
+# name must not meet the user's VMs (or another suite's) under vm.sock.
+XDG_RUNTIME_DIR=$(mktemp -d /tmp/vmdeck-check-XXXXXX) || exit 1
+export XDG_RUNTIME_DIR
+trap 'rm -rf "$XDG_RUNTIME_DIR"' EXIT
 for t in "$@"; do
 	name=$(basename "$t")
 	echo "==> $name"
