@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/net_options.h"
 #include "src/cli.h"
 #include "src/size.h"
 #include "vmm/vmm_run.h"
@@ -20,6 +21,19 @@ static const char run_help[] =
 	"  --cpus N             number of vCPUs (default: 1)\n"
 	"  --serial MODE        where COM1 goes: stdio (default), file:PATH or none\n"
 	"  --no-reboot          exit when the guest reboots instead of booting again\n"
+	"  --net none|user[,OPTIONS]\n"
+	"                       network card (virtio-net); none (default) means no card.\n"
+	"                       user: a NAT of its own (libslirp) with 10.0.2.0/24, gateway\n"
+	"                       10.0.2.2, DNS 10.0.2.3, DHCP from 10.0.2.15, IPv6 fec0::/64.\n"
+	"                       OPTIONS, comma-separated:\n"
+	"                         hostfwd=[tcp|udp]:[ADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT\n"
+	"                           forward a host port to the guest (repeatable); the host\n"
+	"                           side listens on 127.0.0.1 unless ADDR is given\n"
+	"                         restrict=on  the guest reaches only DHCP, the gateway's ping\n"
+	"                           and its forwarded ports; everything else is dropped\n"
+	"                         net=ADDR/PREFIX  another guest network (default 10.0.2.0/24)\n"
+	"                         mac=52:54:00:12:34:56  the card's MAC address\n"
+	"                         capture=FILE  write the guest's traffic to FILE (pcap)\n"
 	"\n"
 	"With --serial stdio on a terminal, the terminal is in raw mode and Ctrl-A is the\n"
 	"escape key: Ctrl-A x stops the VM, Ctrl-A h lists the other keys.\n"
@@ -34,13 +48,13 @@ static int exec_run(int argc, char **argv);
 const struct cli_cmd cmd_run_entry = {
 	.name = "run",
 	.args = "--kernel FILE [--initrd FILE] [--cmdline STR] [--mem SIZE] [--cpus N] "
-		"[--serial stdio|file:PATH|none] [--no-reboot]",
+		"[--serial stdio|file:PATH|none] [--no-reboot] [--net none|user[,OPTIONS]]",
 	.summary = "boot a kernel in a VM in the foreground, serial console on stdio",
 	.help = run_help,
 	.exec = exec_run,
 };
 
-enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_SERIAL, OPT_NO_REBOOT };
+enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_SERIAL, OPT_NO_REBOOT, OPT_NET };
 
 static int parse_cpus(const char *s, unsigned *out)
 {
@@ -50,6 +64,21 @@ static int parse_cpus(const char *s, unsigned *out)
 	if (!*s || *end || errno || v > 100000 || *s == '-')
 		return -1;
 	*out = (unsigned)v;
+	return 0;
+}
+
+/* Parsed here only to refuse bad input before KVM is touched; the
+ * devices are made from the string in vm_config.c. */
+static int check_net(const struct cli_cmd *cmd, struct vm_config *cfg, const char *spec)
+{
+	struct net_options opt;
+	struct error err;
+	if (cfg->net)
+		return cli_usage_error(cmd, "--net is given twice; a VM has one network card");
+	if (net_options_parse(spec, &opt, &err) < 0)
+		return cli_usage_error(cmd, "%s", err.msg);
+	net_options_free(&opt);
+	cfg->net = spec;
 	return 0;
 }
 
@@ -63,6 +92,7 @@ static int exec_run(int argc, char **argv)
 		{ "cpus", required_argument, NULL, OPT_CPUS },
 		{ "serial", required_argument, NULL, OPT_SERIAL },
 		{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
+		{ "net", required_argument, NULL, OPT_NET },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cli_cmd *cmd = &cmd_run_entry;
@@ -92,6 +122,10 @@ static int exec_run(int argc, char **argv)
 				return cli_usage_error(cmd, "%s", err.msg);
 			break;
 		case OPT_NO_REBOOT: cfg.no_reboot = true; break;
+		case OPT_NET:
+			if (check_net(cmd, &cfg, optarg) != 0)
+				return EXIT_USAGE;
+			break;
 		case ':':
 			return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
 		default:

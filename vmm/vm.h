@@ -51,6 +51,7 @@ struct vm_config {
 	const char *kvm_path;    /* NULL: /dev/kvm */
 	const char *disks[VM_MAX_DISKS];   /* --disk specifications */
 	unsigned nr_disks;
+	const char *net;         /* --net specification; NULL: no network card */
 };
 
 /* Ranked: a stronger request replaces a weaker pending one. */
