@@ -85,7 +85,7 @@ void net_destroy(struct net *n)
 	if (!n)
 		return;
 	struct error err;
-	if (net_capture_stop(n, &err) < 0)
+	if (pcap_writer_is_open(&n->capture) && net_capture_stop(n, &err) < 0)
 		log_warn("net: %s", err.msg);
 	slirp_stack_free(n->stack);       /* closes the forwards' sockets */
 	virtio_net_destroy(n->dev);
