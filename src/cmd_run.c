@@ -1,4 +1,5 @@
 /* vmdeck run: boot a kernel in the foreground. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -19,7 +20,9 @@ static const char run_help[] =
 	"  --cmdline STR        kernel command line (default: \"" DEFAULT_CMDLINE "\")\n"
 	"  --mem SIZE           guest RAM, e.g. 512M or 2G; a bare number means MiB (default: 512M)\n"
 	"  --cpus N             number of vCPUs (default: 1)\n"
-	"  --serial MODE        where COM1 goes: stdio (default), file:PATH or none\n"
+	"  --serial MODE        where COM1 goes: stdio (default), file:PATH, socket:PATH or none;\n"
+	"                       a socket (mode 0600) takes several consoles, each of which sees\n"
+	"                       the last 64 KiB of output first\n"
 	"  --no-reboot          exit when the guest reboots instead of booting again\n"
 	"  --net none|user[,OPTIONS]\n"
 	"                       network card (virtio-net); none (default) means no card.\n"
@@ -48,7 +51,7 @@ static int exec_run(int argc, char **argv);
 const struct cli_cmd cmd_run_entry = {
 	.name = "run",
 	.args = "--kernel FILE [--initrd FILE] [--cmdline STR] [--mem SIZE] [--cpus N] "
-		"[--serial stdio|file:PATH|none] [--no-reboot] [--net none|user[,OPTIONS]]",
+		"[--serial stdio|file:PATH|socket:PATH|none] [--no-reboot] [--net none|user[,OPTIONS]]",
 	.summary = "boot a kernel in a VM in the foreground, serial console on stdio",
 	.help = run_help,
 	.exec = exec_run,
@@ -61,7 +64,7 @@ static int parse_cpus(const char *s, unsigned *out)
 	char *end;
 	errno = 0;
 	unsigned long v = strtoul(s, &end, 10);
-	if (!*s || *end || errno || v > 100000 || *s == '-')
+	if (!isdigit((unsigned char)*s) || *end || errno || v > 100000)
 		return -1;
 	*out = (unsigned)v;
 	return 0;
@@ -103,7 +106,9 @@ static int exec_run(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	/* A leading ":" in the option string makes getopt report a missing value
+	 * as ':' instead of '?' (unknown option). */
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_KERNEL: cfg.kernel = optarg; break;
 		case OPT_INITRD: cfg.initrd = optarg; break;

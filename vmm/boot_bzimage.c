@@ -42,6 +42,10 @@ static int check_header(const struct setup_header *h, size_t size, size_t setup_
 	if (setup_bytes >= size)
 		return error_set(err, "it is truncated: the setup code claims %zu bytes and the file has %zu",
 				 setup_bytes, size);
+	/* syssize counts the protected-mode payload in 16-byte units. */
+	if ((uint64_t)h->syssize * 16 > size - setup_bytes)
+		return error_set(err, "it is truncated: the header promises %llu bytes of kernel and the file "
+				 "holds %zu", (unsigned long long)h->syssize * 16, size - setup_bytes);
 	return 0;
 }
 

@@ -135,6 +135,10 @@ static int load_segments(const struct guest_mem *gm, const struct elf_view *v, u
 		struct phdr ph = get_phdr(v, i);
 		if (ph.type != PT_LOAD || ph.memsz == 0)
 			continue;
+		/* find_entry stops at the note, so segments after it are
+		 * unchecked until here. */
+		if (!in_file(v, ph.offset, ph.filesz))
+			return error_set(err, "its ELF segment %u lies outside the file", i);
 		if (ph.filesz > ph.memsz)
 			return error_set(err, "its ELF segment %u has more file bytes than memory bytes", i);
 		uint8_t *dst = gm_ptr(gm, ph.paddr, ph.memsz);

@@ -37,8 +37,11 @@ int bus_register(struct bus *bus, uint64_t base, uint64_t len, const struct bus_
 		return -1;
 	pthread_rwlock_wrlock(&bus->lock);
 	unsigned i = upper_bound(bus, base);
-	bool clash = (i > 0 && bus->ranges[i - 1].base + bus->ranges[i - 1].len > base) ||
-		     (i < bus->nr && bus->ranges[i].base < base + len);
+	/* Compared by last byte: base + len wraps to 0 for a range that ends at
+	 * the top of the address space. */
+	const struct bus_range *prev = i > 0 ? &bus->ranges[i - 1] : NULL;
+	bool clash = (prev && prev->base + (prev->len - 1) >= base) ||
+		     (i < bus->nr && bus->ranges[i].base <= base + (len - 1));
 	if (!clash && bus->nr == bus->cap) {
 		unsigned cap = bus->cap ? bus->cap * 2 : 16;
 		struct bus_range *r = realloc(bus->ranges, cap * sizeof(*r));

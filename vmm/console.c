@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,8 +17,10 @@ int serial_parse(const char *s, struct serial_config *out, struct error *err)
 		*out = (struct serial_config){ .kind = SERIAL_NONE };
 	} else if (!strncmp(s, "file:", 5) && s[5]) {
 		*out = (struct serial_config){ .kind = SERIAL_FILE, .path = s + 5 };
+	} else if (!strncmp(s, "socket:", 7) && s[7]) {
+		*out = (struct serial_config){ .kind = SERIAL_SOCKET, .path = s + 7 };
 	} else {
-		return error_set(err, "--serial takes stdio, file:PATH or none, not '%s'", s);
+		return error_set(err, "--serial takes stdio, file:PATH, socket:PATH or none, not '%s'", s);
 	}
 	return 0;
 }
@@ -39,6 +42,8 @@ int console_open(struct console *c, const struct serial_config *cfg, struct erro
 		if (c->out_fd < 0)
 			return error_errno(err, errno, "cannot open the serial log '%s'", cfg->path);
 		break;
+	case SERIAL_SOCKET:
+		return serial_socket_open(&c->sock, cfg->path, err);
 	case SERIAL_NONE:
 		break;
 	}
@@ -55,12 +60,59 @@ static void console_write(void *opaque, const uint8_t *buf, size_t len)
 
 struct uart_backend console_backend(struct console *c)
 {
+	if (c->kind == SERIAL_SOCKET)
+		return (struct uart_backend){ .write = serial_socket_write, .opaque = &c->sock };
 	return (struct uart_backend){ .write = console_write, .opaque = c };
+}
+
+/* If the VMM itself dies of a bug, the terminal must not stay raw: the
+ * handler restores it and passes the signal on to whatever handled it
+ * before (a sanitizer's report, or the default action).  Signal handlers
+ * can only reach state like this through a static. */
+#define FATAL_SIGNALS 5
+static const int fatal_signals[FATAL_SIGNALS] = { SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL };
+static struct {
+	int fd;
+	struct termios saved;
+	struct sigaction previous[FATAL_SIGNALS];
+} raw_tty = { .fd = -1 };
+
+static void restore_on_fatal(int sig, siginfo_t *info, void *ctx)
+{
+	if (raw_tty.fd >= 0)
+		tcsetattr(raw_tty.fd, TCSANOW, &raw_tty.saved);
+	for (int i = 0; i < FATAL_SIGNALS; i++) {
+		if (fatal_signals[i] != sig)
+			continue;
+		struct sigaction *prev = &raw_tty.previous[i];
+		if ((prev->sa_flags & SA_SIGINFO) && prev->sa_sigaction) {
+			prev->sa_sigaction(sig, info, ctx);
+			return;
+		}
+		if (prev->sa_handler != SIG_DFL && prev->sa_handler != SIG_IGN && prev->sa_handler) {
+			prev->sa_handler(sig);
+			return;
+		}
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void guard_terminal(int fd, const struct termios *saved)
+{
+	raw_tty.saved = *saved;
+	raw_tty.fd = fd;
+	struct sigaction sa = { .sa_sigaction = restore_on_fatal, .sa_flags = SA_SIGINFO | SA_ONSTACK };
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < FATAL_SIGNALS; i++)
+		sigaction(fatal_signals[i], &sa, &raw_tty.previous[i]);
 }
 
 void console_start(struct console *c, struct uart *uart)
 {
 	c->uart = uart;
+	if (c->kind == SERIAL_SOCKET)
+		serial_socket_start(&c->sock, uart);
 	if (c->in_fd < 0)
 		return;
 	if (c->is_tty && tcgetattr(c->in_fd, &c->saved) == 0) {
@@ -69,6 +121,7 @@ void console_start(struct console *c, struct uart *uart)
 		if (tcsetattr(c->in_fd, TCSANOW, &raw) == 0) {
 			c->raw = true;
 			log_set_raw_tty(true);
+			guard_terminal(c->in_fd, &c->saved);
 		}
 	}
 	fcntl(c->in_fd, F_SETFL, fcntl(c->in_fd, F_GETFL) | O_NONBLOCK);
@@ -166,11 +219,14 @@ void console_close(struct console *c)
 	if (c->raw) {
 		tcsetattr(c->in_fd, TCSANOW, &c->saved);
 		c->raw = false;
+		raw_tty.fd = -1;
 		log_set_raw_tty(false);
 	}
 	if (c->in_fd >= 0)
 		fcntl(c->in_fd, F_SETFL, fcntl(c->in_fd, F_GETFL) & ~O_NONBLOCK);
 	if (c->kind == SERIAL_FILE && c->out_fd >= 0)
 		close(c->out_fd);
+	if (c->kind == SERIAL_SOCKET && c->sock.path)
+		serial_socket_close(&c->sock);
 	c->out_fd = c->in_fd = -1;
 }

@@ -1,5 +1,5 @@
 /* Where the guest's COM1 goes: the terminal (raw mode, Ctrl-A escapes like
- * QEMU), a file, or nowhere. */
+ * QEMU), a file, a UNIX socket consoles attach to, or nowhere. */
 #ifndef VMDECK_CONSOLE_H
 #define VMDECK_CONSOLE_H
 
@@ -10,12 +10,13 @@
 
 #include "src/error.h"
 #include "vmm/dev_uart.h"
+#include "vmm/serial_socket.h"
 
-enum serial_kind { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
+enum serial_kind { SERIAL_STDIO, SERIAL_FILE, SERIAL_SOCKET, SERIAL_NONE };
 
 struct serial_config {
 	enum serial_kind kind;
-	const char *path;          /* SERIAL_FILE */
+	const char *path;          /* SERIAL_FILE, SERIAL_SOCKET */
 };
 
 #define CONSOLE_ESCAPE 0x01    /* Ctrl-A */
@@ -31,9 +32,11 @@ struct console {
 	uint8_t pending[4096];     /* input the UART had no room for yet */
 	size_t npending;
 	bool quit_requested;
+	struct serial_socket sock;  /* SERIAL_SOCKET */
 };
 
-/* Parses "stdio", "file:PATH" or "none"; -1 with a sentence on error. */
+/* Parses "stdio", "file:PATH", "socket:PATH" or "none"; -1 with a
+ * sentence on error. */
 int serial_parse(const char *s, struct serial_config *out, struct error *err);
 
 int console_open(struct console *c, const struct serial_config *cfg, struct error *err);

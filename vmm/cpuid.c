@@ -59,6 +59,8 @@ static void patch_ext_topology(struct cpuid_table *t, unsigned leaf, unsigned vc
 	if (!cpuid_find(t, leaf, 0))
 		return;
 	remove_leaf(t, leaf);
+	if (t->nr + 3 > CPUID_MAX_ENTRIES)
+		return;   /* no room: better no leaf than a half-written one */
 	const unsigned sig = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
 	struct kvm_cpuid_entry2 *smt = add(t, leaf, 0, sig);
 	struct kvm_cpuid_entry2 *core = add(t, leaf, 1, sig);
@@ -127,6 +129,19 @@ static void patch_amd_topology(struct cpuid_table *t, unsigned nr_vcpus)
 		e->ecx = (e->ecx & ~0xf0ffu) | ((nr_vcpus - 1) & 0xff) | cpuid_core_bits(nr_vcpus) << 12;
 	remove_leaf(t, 0x8000001e);
 	remove_leaf(t, 0x8000001d);
+}
+
+void cpuid_set_brand(struct cpuid_table *t, const uint32_t brand[12])
+{
+	for (unsigned i = 0; i < 3; i++) {
+		struct kvm_cpuid_entry2 *e = cpuid_find(t, 0x80000002 + i, 0);
+		if (!e)
+			continue;
+		e->eax = brand[4 * i];
+		e->ebx = brand[4 * i + 1];
+		e->ecx = brand[4 * i + 2];
+		e->edx = brand[4 * i + 3];
+	}
 }
 
 void cpuid_patch(struct cpuid_table *t, unsigned vcpu, unsigned nr_vcpus, bool tsc_deadline)

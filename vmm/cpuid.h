@@ -6,6 +6,7 @@
 
 #include <linux/kvm.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #define CPUID_MAX_ENTRIES 256
 
@@ -17,6 +18,9 @@ struct cpuid_table {
 struct kvm_cpuid_entry2 *cpuid_find(struct cpuid_table *t, unsigned function, unsigned index);
 /* Rewrites T (a copy of the supported set) for vCPU VCPU of NR_VCPUS. */
 void cpuid_patch(struct cpuid_table *t, unsigned vcpu, unsigned nr_vcpus, bool tsc_deadline);
+/* Copies a 48-byte brand string into leaves 0x80000002-4 (KVM reports
+ * them empty; guests show them as the CPU's model name). */
+void cpuid_set_brand(struct cpuid_table *t, const uint32_t brand[12]);
 /* Number of APIC-id bits that address NR cores: ceil(log2(NR)). */
 unsigned cpuid_core_bits(unsigned nr);
 

@@ -63,16 +63,17 @@ static uint32_t timer_value(struct pm *pm)
 	return (uint32_t)(ticks & 0xffffff);
 }
 
-/* Registers are addressed bytewise so that any access width works. */
-static uint8_t read_byte(struct pm *pm, unsigned off)
+/* Registers are addressed bytewise so that any access width works; TMR is
+ * the PM timer as sampled once for the whole access. */
+static uint8_t read_byte(struct pm *pm, unsigned off, uint32_t tmr)
 {
 	uint16_t v;
 	switch (off & ~1u) {
 	case ACPI_PM1_EVT_OFF: v = pm->pm1_sts; break;
 	case ACPI_PM1_EVT_OFF + 2: v = pm->pm1_en; break;
 	case ACPI_PM1_CNT_OFF: v = pm->pm1_cnt & (uint16_t)~PM1_CNT_SLP_EN; break;
-	case ACPI_PM_TMR_OFF: v = (uint16_t)timer_value(pm); break;
-	case ACPI_PM_TMR_OFF + 2: v = (uint16_t)(timer_value(pm) >> 16); break;
+	case ACPI_PM_TMR_OFF: v = (uint16_t)tmr; break;
+	case ACPI_PM_TMR_OFF + 2: v = (uint16_t)(tmr >> 16); break;
 	case ACPI_GPE0_OFF: v = pm->gpe_sts; break;
 	case ACPI_GPE0_OFF + 2: v = pm->gpe_en; break;
 	default: v = 0xffff;
@@ -107,8 +108,13 @@ static void pm_bus_read(void *opaque, uint64_t offset, void *data, unsigned len)
 	struct pm *pm = opaque;
 	uint8_t *out = data;
 	pthread_mutex_lock(&pm->lock);
+	/* One clock sample per access: reading the clock again for each byte
+	 * tears a 32-bit read when a carry crosses a byte boundary between
+	 * the samples, and the timer then jumps ahead and back. */
+	bool timer = offset < ACPI_PM_TMR_OFF + 4 && offset + len > ACPI_PM_TMR_OFF;
+	uint32_t tmr = timer ? timer_value(pm) : 0;
 	for (unsigned i = 0; i < len; i++)
-		out[i] = read_byte(pm, (unsigned)offset + i);
+		out[i] = read_byte(pm, (unsigned)offset + i, tmr);
 	pthread_mutex_unlock(&pm->lock);
 }
 

@@ -101,9 +101,16 @@ void rtc_destroy(struct rtc *r)
 	pthread_mutex_destroy(&r->lock);
 }
 
+/* The counters; 0x01, 0x03 and 0x05 between them are the alarm registers. */
 static bool is_time_reg(unsigned i)
 {
-	return i <= RTC_YEAR || i == RTC_CENTURY;
+	switch (i) {
+	case RTC_SECONDS: case RTC_MINUTES: case RTC_HOURS: case RTC_DAY_OF_WEEK: case RTC_DAY:
+	case RTC_MONTH: case RTC_YEAR: case RTC_CENTURY:
+		return true;
+	default:
+		return false;
+	}
 }
 
 static uint8_t data_read(struct rtc *r)
@@ -135,8 +142,13 @@ static void data_write(struct rtc *r, uint8_t v)
 			cmos_to_offset(r);
 		return;
 	}
+	bool running = is_time_reg(i) && !(r->cmos[RTC_REG_B] & RTC_B_SET);
+	/* The other counters keep running: bring them up to date first, or
+	 * the new offset is computed from whatever the guest last read. */
+	if (running)
+		time_to_cmos(r);
 	r->cmos[i] = v;
-	if (is_time_reg(i) && !(r->cmos[RTC_REG_B] & RTC_B_SET))
+	if (running)
 		cmos_to_offset(r);
 }
 

@@ -89,10 +89,11 @@ int irq_router_attach(struct irq_router *r, int vm_fd)
 {
 	pthread_mutex_lock(&r->lock);
 	r->vm_fd = vm_fd;
-	if (vm_fd < 0)
-		for (unsigned i = 0; i < r->nr; i++)
-			r->msi[i].valid = false;   /* a new VM starts with MSI unprogrammed */
-	int ret = commit(r);
+	/* A new VM starts with MSI unprogrammed, and KVM_CREATE_IRQCHIP has
+	 * already installed the PIC/IOAPIC routes: nothing to commit until the
+	 * first vector is used (a commit costs milliseconds). */
+	for (unsigned i = 0; i < r->nr; i++)
+		r->msi[i].valid = false;
 	pthread_mutex_unlock(&r->lock);
-	return ret;
+	return 0;
 }

@@ -29,7 +29,8 @@ void irq_router_destroy(struct irq_router *r);
 int irq_router_alloc(struct irq_router *r);
 /* Points GSI at an MSI message; commits when something changed. */
 int irq_router_set_msi(struct irq_router *r, unsigned gsi, uint64_t address, uint32_t data);
-/* Commits the table to VM_FD (a new KVM VM) or forgets the VM (-1). */
+/* Starts over with VM_FD (a new KVM VM, or -1 for none): every MSI route
+ * is forgotten until its vector fires again. */
 int irq_router_attach(struct irq_router *r, int vm_fd);
 
 #endif

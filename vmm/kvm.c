@@ -1,3 +1,4 @@
+#include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -64,6 +65,17 @@ static int read_msr_index(struct kvm *kvm)
 	return kvm->msr_index ? 0 : -1;
 }
 
+/* The host's brand string, as `-cpu host` shows it in QEMU. */
+static void host_brand(struct cpuid_table *t)
+{
+	uint32_t brand[12];
+	if (__get_cpuid_max(0x80000000, NULL) < 0x80000004)
+		return;
+	for (unsigned i = 0; i < 3; i++)
+		__cpuid(0x80000002 + i, brand[4 * i], brand[4 * i + 1], brand[4 * i + 2], brand[4 * i + 3]);
+	cpuid_set_brand(t, brand);
+}
+
 static int read_supported_cpuid(struct kvm *kvm)
 {
 	struct {
@@ -74,6 +86,7 @@ static int read_supported_cpuid(struct kvm *kvm)
 		return -1;
 	kvm->supported.nr = c.h.nent;
 	memcpy(kvm->supported.e, c.e, c.h.nent * sizeof(c.e[0]));
+	host_brand(&kvm->supported);
 	return 0;
 }
 

@@ -230,12 +230,16 @@ void vm_destroy(struct vm *vm)
 	vm->created = false;
 }
 
-/* Requests are ranked: a crash report is never replaced by a power-off or
- * a reset that raced with it. */
+/* The first word on how the VM ends stands: a crash is never replaced by
+ * a power-off that raced with it, and a vCPU failing while the guest shuts
+ * down (after it asked for power-off or reset) is not a crash.  Among the
+ * other requests the stronger one wins. */
 void vm_request(struct vm *vm, enum vm_request req)
 {
 	pthread_mutex_lock(&vm->lock);
-	if ((int)req > vm->request)
+	bool first = vm->request == VM_REQ_NONE;
+	bool crash_involved = req == VM_REQ_CRASH || vm->request == VM_REQ_CRASH;
+	if (first || (!crash_involved && (int)req > vm->request))
 		vm->request = (int)req;
 	pthread_mutex_unlock(&vm->lock);
 	uint64_t one = 1;

@@ -1,6 +1,7 @@
 /* Boots, reports what the VMM handed over, then does what `action=` says:
  * poweroff (default), reset-cf9, reset-kbd, triple (a triple fault),
- * port-noise (touches unassigned ports and MMIO first).  A boot counter in
+ * port-noise (touches unassigned ports and MMIO first), highmem (prints the
+ * memory map and checks RAM above 4 GiB).  A boot counter in
  * CMOS NVRAM (byte 0x40) survives resets: `boots=N` resets until the Nth
  * boot, then powers off. */
 #include "guest.h"
@@ -70,6 +71,35 @@ static void port_noise(void)
 	putc_serial('\n');
 }
 
+struct memmap_entry {
+	uint64_t addr, size;
+	uint32_t type, reserved;
+};
+
+static void high_memory(void)
+{
+	const struct start_info *si = (const struct start_info *)boot_info;
+	const struct memmap_entry *m = (const void *)si->memmap_paddr;
+	uint64_t top = 0;
+	for (uint32_t i = 0; i < si->memmap_entries; i++) {
+		print("hello: memmap ");
+		put_hex(m[i].addr);
+		print(" ");
+		put_hex(m[i].size);
+		print(" type ");
+		put_dec(m[i].type);
+		putc_serial('\n');
+		if (m[i].type == 1 && m[i].addr + m[i].size > top)
+			top = m[i].addr + m[i].size;
+	}
+	/* The last 2 MiB page of RAM above 4 GiB must hold what we write. */
+	volatile uint64_t *p = (volatile uint64_t *)(top - 4096);
+	*p = 0x1234567887654321ull;
+	print("hello: top of ram ");
+	put_hex(top);
+	println(*p == 0x1234567887654321ull ? " writable" : " BROKEN");
+}
+
 void guest_main(void)
 {
 	char action[32] = "poweroff", boots[8] = "1";
@@ -84,6 +114,8 @@ void guest_main(void)
 		report();
 	if (streq(action, "port-noise"))
 		port_noise();
+	if (streq(action, "highmem"))
+		high_memory();
 	if (counting && boot >= parse_uint(boots)) {
 		println("hello: last boot, powering off");
 		poweroff();

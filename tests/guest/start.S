@@ -233,10 +233,12 @@ gdt_desc:
 pml4:	.quad pdpt + 7
 	.fill 511, 8, 0
 pdpt:	.quad pd + 7, pd + 0x1007, pd + 0x2007, pd + 0x3007
-	.fill 508, 8, 0
-/* 4 GiB identity-mapped with 2 MiB pages, user-accessible. */
+	.quad pd + 0x4007, pd + 0x5007, pd + 0x6007, pd + 0x7007
+	.fill 504, 8, 0
+/* 8 GiB identity-mapped with 2 MiB pages, user-accessible: RAM above 4 GiB
+ * included. */
 pd:	.set i, 0
-	.rept 2048
+	.rept 4096
 	.quad (i << 21) | 0x87
 	.set i, i + 1
 	.endr

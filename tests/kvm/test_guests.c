@@ -8,7 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <pthread.h>
+#include <pty.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -129,6 +136,22 @@ static void test_unassigned_ports_and_mmio_read_all_ones(void **state)
 	boot(&r, "g_hello.elf", NULL, "--cmdline", "action=port-noise", NULL);
 	assert_int_equal(r.status, 0);
 	assert_has(r.out, "hello: unassigned port reads 0xffffff mmio 0xffffffff");
+	spawn_free(&r);
+}
+
+/* 4.5 GiB: 3.5 GiB below the PCI hole and the rest above 4 GiB. */
+static void test_memory_above_the_pci_hole_goes_above_4g(void **state)
+{
+	SKIP_WITHOUT_KVM();
+	struct spawn_result r;
+	char *argv[] = { (char *)vmdeck_bin(), "run", "--kernel", (char *)guest_path("g_hello.elf"),
+			 "--mem", "4608M", "--cmdline", "action=highmem", NULL };
+	assert_int_equal(spawn_run(argv, NULL, NULL, TIMEOUT_MS, &r), 0);
+	assert_int_equal(r.status, 0);
+	assert_has(r.out, "hello: memmap 0x100000 0xdff00000 type 1\n");
+	assert_has(r.out, "hello: memmap 0xe0000000 0x1000000 type 2\n");
+	assert_has(r.out, "hello: memmap 0x100000000 0x40000000 type 1\n");
+	assert_has(r.out, "hello: top of ram 0x140000000 writable");
 	spawn_free(&r);
 }
 
@@ -260,6 +283,111 @@ static void test_terminal_escape_keys(void **state)
 	spawn_free(&r);
 }
 
+/* A VMM that dies of a bug still gives the terminal back. */
+static void test_terminal_restored_after_vmm_crash(void **state)
+{
+	SKIP_WITHOUT_KVM();
+	int master;
+	pid_t pid = forkpty(&master, NULL, NULL, NULL);
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execl(vmdeck_bin(), "vmdeck", "run", "--kernel", guest_path("g_irq.elf"), "--mem", "64M", NULL);
+		_exit(127);
+	}
+	char buf[4096];
+	size_t got = 0;
+	for (int i = 0; i < 500 && got < sizeof(buf) - 1; i++) {
+		buf[got] = '\0';
+		if (strstr(buf, "irq: ready"))
+			break;
+		struct pollfd p = { master, POLLIN, 0 };
+		if (poll(&p, 1, 20) > 0) {
+			ssize_t n = read(master, buf + got, sizeof(buf) - 1 - got);
+			if (n > 0)
+				got += (size_t)n;
+		}
+	}
+	struct termios raw, after;
+	assert_int_equal(tcgetattr(master, &raw), 0);
+	assert_int_equal(raw.c_lflag & ICANON, 0);         /* vmdeck made it raw */
+	kill(pid, SIGSEGV);
+	int st;
+	waitpid(pid, &st, 0);
+	/* Killed by the signal, or (under a sanitizer) reported and exited. */
+	assert_true(WIFSIGNALED(st) || (WIFEXITED(st) && WEXITSTATUS(st) != 0));
+	assert_int_equal(tcgetattr(master, &after), 0);
+	assert_true(after.c_lflag & ICANON);               /* and gave it back */
+	close(master);
+}
+
+struct background {
+	char *argv[16];
+	struct spawn_result r;
+};
+
+static void *run_in_background(void *arg)
+{
+	struct background *b = arg;
+	spawn_run(b->argv, NULL, NULL, TIMEOUT_MS, &b->r);
+	return NULL;
+}
+
+/* Reads from FD until WANT has arrived (into BUF) or 10 s passed. */
+static bool read_until(int fd, char *buf, size_t size, const char *want)
+{
+	size_t got = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < 1000 && !strstr(buf, want); i++) {
+		ssize_t n = recv(fd, buf + got, size - 1 - got, MSG_DONTWAIT);
+		if (n > 0) {
+			got += (size_t)n;
+			buf[got] = '\0';
+		} else {
+			usleep(10000);
+		}
+	}
+	return strstr(buf, want) != NULL;
+}
+
+/* A console that attaches late sees the boot output, and its keys reach
+ * the guest's UART. */
+static void test_serial_socket_console(void **state)
+{
+	SKIP_WITHOUT_KVM();
+	char path[] = "/tmp/vmdeck-console-XXXXXX";
+	assert_non_null(mkdtemp(path));
+	char sock[128], opt[160];
+	snprintf(sock, sizeof(sock), "%s/serial.sock", path);
+	snprintf(opt, sizeof(opt), "socket:%s", sock);
+	struct background b = { .argv = { (char *)vmdeck_bin(), "run", "--kernel",
+					   (char *)guest_path("g_irq.elf"), "--mem", "64M", "--serial", opt, NULL } };
+	pthread_t t;
+	pthread_create(&t, NULL, run_in_background, &b);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	strcpy(sa.sun_path, sock);
+	bool connected = false;
+	for (int i = 0; i < 500 && !connected; i++) {
+		connected = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+		if (!connected)
+			usleep(10000);
+	}
+	assert_true(connected);
+	char buf[4096];
+	assert_true(read_until(fd, buf, sizeof(buf), "irq: ready\n"));
+	assert_int_equal(send(fd, "kq", 2, 0), 2);
+	assert_true(read_until(fd, buf, sizeof(buf), "irq: rx q\n"));
+	assert_non_null(strstr(buf, "irq: rx k\n"));
+	close(fd);
+	pthread_join(t, NULL);
+	assert_int_equal(b.r.status, 0);
+	assert_string_equal(b.r.out, "");        /* nothing on stdout in socket mode */
+	struct stat st;
+	assert_int_equal(stat(sock, &st), -1);   /* removed on exit */
+	rmdir(path);
+	spawn_free(&b.r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +398,7 @@ int main(void)
 		cmocka_unit_test(test_no_reboot_exits_on_reset),
 		cmocka_unit_test(test_triple_fault_exits_3_with_one_sentence),
 		cmocka_unit_test(test_unassigned_ports_and_mmio_read_all_ones),
+		cmocka_unit_test(test_memory_above_the_pci_hole_goes_above_4g),
 		cmocka_unit_test(test_serial_input_raises_interrupts),
 		cmocka_unit_test(test_smp_brings_up_every_cpu),
 		cmocka_unit_test(test_pci_config_space_through_ecam_and_ports),
@@ -277,6 +406,8 @@ int main(void)
 		cmocka_unit_test(test_serial_to_file_is_private),
 		cmocka_unit_test(test_serial_none_prints_nothing),
 		cmocka_unit_test(test_terminal_escape_keys),
+		cmocka_unit_test(test_serial_socket_console),
+		cmocka_unit_test(test_terminal_restored_after_vmm_crash),
 	};
 	return cmocka_run_group_tests_name("host KVM: tiny guests", tests, need_kvm, NULL);
 }

@@ -194,7 +194,7 @@ static void test_kvm_device_without_permission(void **state)
 
 static void test_bad_serial_mode(void **state)
 {
-	expect_refusal(NULL, "--serial takes stdio, file:PATH or none", "run", "--kernel",
+	expect_refusal(NULL, "--serial takes stdio, file:PATH, socket:PATH or none", "run", "--kernel",
 		       guest_path("g_hello.elf"), "--serial", "tcp:1234", NULL);
 }
 

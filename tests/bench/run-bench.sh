@@ -1,0 +1,16 @@
+#!/bin/sh
+# Runs every benchmark: the bench_* programs given as arguments, then every
+# tests/bench/*.sh script.  Benchmarks print their own results; a failing one
+# is reported but does not stop the others.
+status=0
+for b in "$@"; do
+	echo "==> $(basename "$b")"
+	"$b" || { echo "** $(basename "$b") failed"; status=1; }
+done
+for s in "$(dirname "$0")"/*.sh; do
+	[ "$(basename "$s")" = run-bench.sh ] && continue
+	[ -x "$s" ] || continue
+	echo "==> $(basename "$s")"
+	"$s" || { echo "** $(basename "$s") failed"; status=1; }
+done
+exit $status
