@@ -117,7 +117,8 @@ size_t pkt_udp(uint8_t *f, const struct pkt_addr *from, const uint8_t to_mac[6],
 	put16(u + 2, dport);
 	put16(u + 4, (uint16_t)(8 + len));
 	put16(u + 6, 0);
-	memcpy(u + 8, payload, len);
+	if (len)
+		memcpy(u + 8, payload, len);
 	uint16_t c = pkt_csum(u, 8 + len, pseudo_sum(f + 14, 17, 8 + len));
 	put16(u + 6, c ? c : 0xffff);
 	return o + 8 + len;
@@ -152,7 +153,8 @@ size_t pkt_tcp(uint8_t *f, const struct pkt_addr *from, const uint8_t to_mac[6],
 	t[12] = 5 << 4;
 	t[13] = flags;
 	put16(t + 14, window);
-	memcpy(t + 20, payload, len);
+	if (len)
+		memcpy(t + 20, payload, len);
 	put16(t + 16, pkt_csum(t, 20 + len, pseudo_sum(f + 14, 6, 20 + len)));
 	return o + 20 + len;
 }

@@ -495,7 +495,8 @@ static uint8_t ctrl(struct t *t, uint8_t cls, uint8_t cmd, const void *data, siz
 	uint8_t *p = vfake_ptr(&t->f, g);
 	p[0] = cls;
 	p[1] = cmd;
-	memcpy(p + 2, data, len);
+	if (len)
+		memcpy(p + 2, data, len);
 	p[2 + len] = 0xee;
 	struct vfake_buf b[3] = { { g, 2, false }, { g + 2, (uint32_t)len, false }, { g + 2 + len, 1, true } };
 	if (len)
@@ -520,9 +521,11 @@ static uint8_t set_table(struct t *t, const uint8_t (*uni)[6], uint32_t nu, cons
 	uint8_t data[512];
 	size_t o = 0;
 	memcpy(data + o, &nu, 4), o += 4;
-	memcpy(data + o, uni, 6 * nu), o += 6 * nu;
+	if (nu)
+		memcpy(data + o, uni, 6 * nu), o += 6 * nu;
 	memcpy(data + o, &nm, 4), o += 4;
-	memcpy(data + o, multi, 6 * nm), o += 6 * nm;
+	if (nm)
+		memcpy(data + o, multi, 6 * nm), o += 6 * nm;
 	return ctrl(t, VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET, data, o);
 }
 
