@@ -338,6 +338,89 @@ static void test_restrict_drops_outbound_and_counts(void **state)
 	stop(v);
 }
 
+/* A DNS query for NAME (type A) with ID. */
+static size_t dns_query(uint8_t *q, uint16_t id, const char *name)
+{
+	size_t n = 0;
+	q[n++] = (uint8_t)(id >> 8), q[n++] = (uint8_t)id;
+	q[n++] = 0x01, q[n++] = 0x00;                     /* recursion desired */
+	q[n++] = 0, q[n++] = 1, memset(q + n, 0, 6), n += 6;
+	for (const char *label = name; *label;) {
+		size_t len = strcspn(label, ".");
+		q[n++] = (uint8_t)len;
+		memcpy(q + n, label, len);
+		n += len;
+		label += len + (label[len] == '.');
+	}
+	q[n++] = 0;
+	q[n++] = 0, q[n++] = 1, q[n++] = 0, q[n++] = 1;   /* A, IN */
+	return n;
+}
+
+/* The host's first nameserver from /etc/resolv.conf, or 0. */
+static in_addr_t host_nameserver(void)
+{
+	FILE *f = fopen("/etc/resolv.conf", "r");
+	char line[256], addr[64];
+	in_addr_t found = 0;
+	while (f && !found && fgets(line, sizeof(line), f))
+		if (sscanf(line, "nameserver %63s", addr) == 1)
+			inet_pton(AF_INET, addr, &found);
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* The host resolver's own answer to Q (its length, or -1). */
+static ssize_t ask_directly(const uint8_t *q, size_t qlen, uint8_t *answer, size_t max)
+{
+	in_addr_t ns = host_nameserver();
+	if (!ns)
+		return -1;
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = ns, .sin_port = htons(53) };
+	struct timeval tv = { 2, 0 };
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ssize_t n = sendto(s, q, qlen, 0, (struct sockaddr *)&a, sizeof(a)) < 0 ? -1 : recv(s, answer, max, 0);
+	close(s);
+	return n;
+}
+
+struct dns_wait {
+	uint16_t id;
+};
+
+static bool is_dns_answer(const struct pkt_info *p, void *ctx)
+{
+	const struct dns_wait *w = ctx;
+	return p->proto == 17 && p->sport == 53 && p->payload_len >= 12 &&
+	       (p->payload[0] << 8 | p->payload[1]) == w->id;
+}
+
+/* Outside truth: the answer that comes back from 10.0.2.3 says what the
+ * host's resolver says when asked directly. */
+static void test_dns_is_forwarded_to_the_host_resolver(void **state)
+{
+	uint8_t q[256], direct[512];
+	size_t qlen = dns_query(q, 0x4242, "localhost");
+	if (ask_directly(q, qlen, direct, sizeof(direct)) < 12) {
+		printf("the host's resolver does not answer: nothing to compare with\n");
+		skip();
+	}
+	struct vm_net *v = start("user");
+	resolve_gateway(v);
+	uint8_t f[PKT_MAX];
+	struct pkt_info p;
+	nguest_send(&v->g, f, pkt_udp(f, &v->g.me, v->gw_mac, DNS, 40053, 53, q, qlen));
+	struct dns_wait w = { 0x4242 };
+	assert_true(nguest_wait(&v->g, f, 5000, is_dns_answer, &w, &p));
+	assert_memory_equal(p.src, DNS, 4);
+	assert_int_equal(p.dport, 40053);
+	assert_int_equal(p.payload[3] & 0x0f, direct[3] & 0x0f);          /* the same rcode */
+	assert_int_equal(p.payload[6] << 8 | p.payload[7], direct[6] << 8 | direct[7]);   /* answers */
+	stop(v);
+}
+
 static bool is_syn_to(const struct pkt_info *p, void *ctx)
 {
 	return p->proto == 6 && (p->tcp_flags & TCP_SYN) && p->dport == *(uint16_t *)ctx;
@@ -573,6 +656,7 @@ int main(void)
 		cmocka_unit_test(test_arp_and_ping_the_gateway),
 		cmocka_unit_test(test_udp_reaches_the_host),
 		cmocka_unit_test(test_udp_reply_comes_back),
+		cmocka_unit_test(test_dns_is_forwarded_to_the_host_resolver),
 		cmocka_unit_test(test_restrict_drops_outbound_and_counts),
 		cmocka_unit_test(test_hostfwd_listens_on_loopback_only_and_reaches_the_guest),
 		cmocka_unit_test(test_hostfwd_added_and_removed_at_runtime),
