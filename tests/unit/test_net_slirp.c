@@ -421,6 +421,64 @@ static void test_dns_is_forwarded_to_the_host_resolver(void **state)
 	stop(v);
 }
 
+/* ICMPv6 router solicitation from the guest's link-local address. */
+static size_t router_solicitation(uint8_t *f, const uint8_t *mac)
+{
+	static const uint8_t all_routers[16] = { 0xff, 0x02, [15] = 2 };
+	uint8_t src[16] = { 0xfe, 0x80, [8] = (uint8_t)(mac[0] ^ 2), mac[1], mac[2], 0xff, 0xfe, mac[3], mac[4], mac[5] };
+	memcpy(f, (uint8_t[]){ 0x33, 0x33, 0, 0, 0, 2 }, 6);
+	memcpy(f + 6, mac, 6);
+	f[12] = 0x86, f[13] = 0xdd;
+	uint8_t *ip = f + 14, *icmp = ip + 40;
+	memset(ip, 0, 40 + 16);
+	ip[0] = 0x60;
+	ip[5] = 16;                                      /* payload length */
+	ip[6] = 58;
+	ip[7] = 255;
+	memcpy(ip + 8, src, 16);
+	memcpy(ip + 24, all_routers, 16);
+	icmp[0] = 133;
+	icmp[8] = 1, icmp[9] = 1;                        /* source link-layer address */
+	memcpy(icmp + 10, mac, 6);
+	uint8_t pseudo[40];
+	memcpy(pseudo, ip + 8, 32);
+	memset(pseudo + 32, 0, 8);
+	pseudo[35] = 16, pseudo[39] = 58;
+	uint32_t sum = 0;
+	for (int i = 0; i < 40; i += 2)
+		sum += (uint32_t)(pseudo[i] << 8 | pseudo[i + 1]);
+	uint16_t c = pkt_csum(icmp, 16, sum);
+	icmp[2] = (uint8_t)(c >> 8), icmp[3] = (uint8_t)c;
+	return 14 + 40 + 16;
+}
+
+static bool is_ipv6(const struct pkt_info *p, void *ctx)
+{
+	return p->type == 0x86dd;
+}
+
+/* IPv6 is on: a router solicitation brings an advertisement of fec0::/64. */
+static void test_ipv6_router_advertises_the_qemu_prefix(void **state)
+{
+	struct vm_net *v = start("user");
+	uint8_t f[PKT_MAX];
+	nguest_send(&v->g, f, router_solicitation(f, v->g.me.mac));
+	bool found = false;
+	for (int i = 0; i < 10 && !found; i++) {
+		size_t n = nguest_wait(&v->g, f, 2000, is_ipv6, NULL, NULL);
+		if (n < 14 + 40 + 16 || f[14 + 6] != 58 || f[14 + 40] != 134)
+			continue;
+		for (size_t o = 14 + 40 + 16; o + 8 <= n && f[o + 1]; o += 8u * f[o + 1])
+			if (f[o] == 3 && o + 32 <= n) {         /* prefix information */
+				assert_int_equal(f[o + 2], 64);
+				assert_memory_equal(f + o + 16, ((uint8_t[]){ 0xfe, 0xc0, 0, 0, 0, 0, 0, 0 }), 8);
+				found = true;
+			}
+	}
+	assert_true(found);
+	stop(v);
+}
+
 static bool is_syn_to(const struct pkt_info *p, void *ctx)
 {
 	return p->proto == 6 && (p->tcp_flags & TCP_SYN) && p->dport == *(uint16_t *)ctx;
@@ -657,6 +715,7 @@ int main(void)
 		cmocka_unit_test(test_udp_reaches_the_host),
 		cmocka_unit_test(test_udp_reply_comes_back),
 		cmocka_unit_test(test_dns_is_forwarded_to_the_host_resolver),
+		cmocka_unit_test(test_ipv6_router_advertises_the_qemu_prefix),
 		cmocka_unit_test(test_restrict_drops_outbound_and_counts),
 		cmocka_unit_test(test_hostfwd_listens_on_loopback_only_and_reaches_the_guest),
 		cmocka_unit_test(test_hostfwd_added_and_removed_at_runtime),
