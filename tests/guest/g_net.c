@@ -5,6 +5,8 @@
  *              127.0.0.1:PORT) with the text "hello from the tiny guest"
  *   wait=syn   then answer ARP until a TCP SYN for port 80 arrives (a host
  *              forward being used) and report it
+ *   hostile=1  first send an oversized frame and a chain outside guest RAM,
+ *              report the device's state, reset it and start over
  * Every result is one "net: ..." line on the serial port. */
 #include "virtio.h"
 
@@ -294,7 +296,7 @@ static bool expect(bool (*check)(size_t), unsigned tries, const char *what)
 	return false;
 }
 
-void guest_main(void)
+static int open_device(void)
 {
 	int r = virtio_open(&dev, 1, 1ull << VIRTIO_NET_F_MAC | 1ull << VIRTIO_NET_F_MRG_RXBUF |
 				     1ull << VIRTIO_NET_F_STATUS);
@@ -302,19 +304,47 @@ void guest_main(void)
 		print("net: no device (step ");
 		put_dec((uint64_t)-r);
 		println(")");
-		return;
+		return r;
 	}
+	if (virtio_queue(&dev, &rxq, 0, RXQ_SIZE, rx_ring) < 0 || virtio_queue(&dev, &txq, 1, 16, tx_ring) < 0) {
+		println("net: queue setup refused");
+		return -1;
+	}
+	virtio_driver_ok(&dev);
+	return 0;
+}
+
+/* A frame longer than the MTU allows, then a buffer nowhere in RAM: the
+ * first is dropped, the second breaks the queue until a reset. */
+static bool misbehave(void)
+{
+	static uint8_t big[HDR + 2000];
+	struct gbuf b = { big, sizeof(big), false };
+	uint32_t len;
+	gvq_submit(&dev, &txq, &b, 1);
+	println(gvq_wait(&txq, &len, SPIN) >= 0 ? "net: oversized frame returned" : "net: oversized frame kept");
+	println(virtio_status(&dev) & 0x40 ? "net: device needs reset" : "net: device ok");
+	struct gbuf nowhere = { (void *)0x7ff000000000ull, 64, false };
+	gvq_submit(&dev, &txq, &nowhere, 1);
+	for (unsigned long i = 0; i < SPIN && !(virtio_status(&dev) & 0x40); i++)
+		pause_cpu();
+	println(virtio_status(&dev) & 0x40 ? "net: device needs reset" : "net: device ok");
+	return open_device() == 0;
+}
+
+void guest_main(void)
+{
+	if (open_device() < 0)
+		return;
 	for (int i = 0; i < 6; i++)
 		mac[i] = virtio_config8(&dev, (unsigned)i);
 	print("net: mac ");
 	print_mac(mac);
 	putc_serial('\n');
 	println(virtio_config8(&dev, 6) & 1 ? "net: link up" : "net: link down");
-	if (virtio_queue(&dev, &rxq, 0, RXQ_SIZE, rx_ring) < 0 || virtio_queue(&dev, &txq, 1, 16, tx_ring) < 0) {
-		println("net: queue setup refused");
+	char arg[16];
+	if (cmdline_get("hostile", arg, sizeof(arg)) && !misbehave())
 		return;
-	}
-	virtio_driver_ok(&dev);
 	for (unsigned i = 0; i < RXQ_SIZE; i++)
 		post_rx(i);
 	send_dhcp_discover();
@@ -326,7 +356,6 @@ void guest_main(void)
 	send_ping(1);
 	if (!expect(echo_reply, 8, "echo reply"))
 		return;
-	char arg[16];
 	if (cmdline_get("udp", arg, sizeof(arg))) {
 		uint16_t port = 0;
 		for (const char *p = arg; *p >= '0' && *p <= '9'; p++)

@@ -228,6 +228,22 @@ static void test_hostfwd_on_loopback_reaches_the_guest_and_refuses_a_second_bind
 	assert_string_equal(after, "");                         /* closed with the VM */
 }
 
+/* A driver that misbehaves is dropped, then refused until it resets the
+ * device; the VMM says so once and carries on, and so does the network. */
+static void test_hostile_driver_is_survived(void **state)
+{
+	SKIP_WITHOUT_KVM();
+	struct spawn_result r;
+	run_guest(&r, "--net", "user", "--cmdline", "hostile=1", NULL);
+	assert_int_equal(r.status, 0);
+	assert_has(r.out, "net: oversized frame returned\nnet: device ok\nnet: device needs reset\n");
+	assert_has(r.out, "net: dhcp offer 10.0.2.15");
+	assert_has(r.out, "net: ping 10.0.2.2 reply seq 1 checksum ok\nnet: device ok\n");
+	assert_string_equal(r.err, "vmdeck: warning: virtio-net: the guest's driver sent a buffer outside guest RAM "
+				   "on queue 1; the device waits for a reset\n");
+	spawn_free(&r);
+}
+
 static void test_no_card_without_net_option(void **state)
 {
 	SKIP_WITHOUT_KVM();
@@ -282,6 +298,7 @@ int main(void)
 		cmocka_unit_test(test_dhcp_arp_ping_and_capture),
 		cmocka_unit_test(test_udp_reaches_the_host_unless_restricted),
 		cmocka_unit_test(test_hostfwd_on_loopback_reaches_the_guest_and_refuses_a_second_bind),
+		cmocka_unit_test(test_hostile_driver_is_survived),
 		cmocka_unit_test(test_no_card_without_net_option),
 		cmocka_unit_test(test_bad_net_options_are_refused),
 	};
