@@ -11,7 +11,7 @@ VERSION := 0.1.0
 DEBS := build-essential pkg-config clang libclang-rt-14-dev \
 	libncurses-dev libvirt-dev libvncserver-dev libslirp-dev libglib2.0-dev \
 	libcmocka-dev libjson-c-dev liburing-dev \
-	qemu-utils qemu-system-x86 acpica-tools busybox-static cpio \
+	qemu-utils qemu-system-x86 acpica-tools busybox-static cpio xz-utils \
 	tshark tmux xvfb
 # Libraries found with pkg-config.
 PKGS := ncursesw libvirt libvncserver libvncclient slirp glib-2.0 json-c liburing

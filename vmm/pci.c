@@ -105,8 +105,11 @@ static uint64_t bar_target(const struct pci_device *d, unsigned i)
 		return 0;
 	uint64_t addr = bar_address(d, i);
 	uint64_t limit = b->kind == PCI_BAR_IO ? PCI_IO_END : b->kind == PCI_BAR_MEM32 ? 1ull << 32 : 1ull << 52;
-	/* 0 and the all-ones sizing pattern are not addresses. */
-	if (addr == 0 || addr + b->size > limit || addr + b->size < addr)
+	/* 0 and the all-ones sizing pattern are not addresses.  The limit
+	 * check alone misses a memory BAR whose low dword holds the pattern:
+	 * it ends exactly at 4 GiB, so it "fits". */
+	uint64_t sizing = (uint32_t)~(b->size - 1) & ~(uint64_t)BAR_TYPE_MASK(b->kind);
+	if (addr == 0 || addr == sizing || addr + b->size > limit || addr + b->size < addr)
 		return 0;
 	return addr;
 }

@@ -408,7 +408,7 @@ static void pci_cfg_access(struct virtio_pci *vp, unsigned c, bool write)
 	unsigned bar = d->config[c + 4];
 	uint32_t off = pci_get32(d->config + c + 8), len = pci_get32(d->config + c + 12);
 	if (bar >= PCI_NUM_BARS || !d->bars[bar].ops || (len != 1 && len != 2 && len != 4) ||
-	    off + len > d->bars[bar].size)
+	    (uint64_t)off + len > d->bars[bar].size)
 		return;
 	if (write)
 		d->bars[bar].ops->write(d->bars[bar].opaque, off, d->config + c + 16, len);

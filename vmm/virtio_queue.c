@@ -103,18 +103,24 @@ static int add_segment(struct virtqueue *vq, struct vq_chain *c, const struct vr
 }
 
 /* Switches the walk to an indirect table; -1 if it is not acceptable. */
-static int enter_indirect(struct virtqueue *vq, const struct vring_desc *d,
+static int enter_indirect(struct virtqueue *vq, const struct vring_desc *d, bool *in_indirect,
 			  const struct vring_desc **table, unsigned *table_size)
 {
-	if (*table != vq->desc)
+	/* A flag, not a comparison of TABLE with the ring: an indirect table
+	 * may be the descriptor table itself, and entering it again would
+	 * restart the walk forever. */
+	if (*in_indirect)
 		return fail(vq, VQ_NESTED_INDIRECT);
 	if (d->flags & VRING_DESC_F_NEXT)
 		return fail(vq, VQ_BAD_INDIRECT);   /* INDIRECT and NEXT together are not allowed */
 	if (d->len == 0 || d->len % sizeof(struct vring_desc) || d->len / sizeof(struct vring_desc) > VQ_MAX_SEGS)
 		return fail(vq, VQ_BAD_INDIRECT);
+	/* No alignment check: virtio 1.2 (2.7.5.3) requires none for indirect
+	 * tables, and read_desc copies each entry out with memcpy. */
 	const struct vring_desc *t = gm_ptr(vq->mem, d->addr, d->len);
-	if (!t || (d->addr & 15))
+	if (!t)
 		return fail(vq, VQ_BAD_INDIRECT);
+	*in_indirect = true;
 	*table = t;
 	*table_size = d->len / sizeof(struct vring_desc);
 	return 0;
@@ -124,6 +130,7 @@ static int walk(struct virtqueue *vq, uint16_t head, struct vq_chain *c)
 {
 	const struct vring_desc *table = vq->desc;
 	unsigned table_size = vq->size, i = head, steps = 0;
+	bool in_indirect = false;
 	c->head = head;
 	c->nr_out = c->nr_in = 0;
 	c->out_len = c->in_len = 0;
@@ -133,7 +140,7 @@ static int walk(struct virtqueue *vq, uint16_t head, struct vq_chain *c)
 			return fail(vq, VQ_LOOP);
 		struct vring_desc d = read_desc(table, i);
 		if (d.flags & VRING_DESC_F_INDIRECT) {
-			if (enter_indirect(vq, &d, &table, &table_size) < 0)
+			if (enter_indirect(vq, &d, &in_indirect, &table, &table_size) < 0)
 				return -1;
 			i = 0;
 			steps = 0;
