@@ -160,20 +160,22 @@ static size_t tx_take(struct virtio_net *n)
 	return len;
 }
 
-static void kick_tx(struct virtio_net *n)
+/* Sends up to MAX frames; returns how many chains it took, or -1 when the
+ * queue broke or the device went down. */
+static int tx_some(struct virtio_net *n, struct virtqueue *vq, unsigned max)
 {
-	struct virtqueue *vq = virtio_pci_queue(&n->vp, VIRTIO_NET_TXQ);
-	unsigned done = 0;
-	for (; done < VIRTIO_NET_TX_BUDGET; done++) {
+	int done = 0;
+	for (; (unsigned)done < max; done++) {
 		pthread_mutex_lock(&n->lock);
-		int got = n->active ? vq_pop(vq, &n->chain) : 0;
+		int got = n->active ? vq_pop(vq, &n->chain) : -1;
 		if (got <= 0) {
+			bool broken = got < 0 && n->active;
 			pthread_mutex_unlock(&n->lock);
-			if (got < 0) {
+			if (broken) {
 				count(&n->stats.tx_errors, 1);
 				virtio_pci_queue_error(&n->vp, VIRTIO_NET_TXQ);
 			}
-			break;
+			return got < 0 ? -1 : done;
 		}
 		size_t len = tx_take(n);
 		vq_push(vq, n->chain.head, 0);
@@ -185,14 +187,45 @@ static void kick_tx(struct virtio_net *n)
 			n->peer.tx(n->peer.opaque, n->tx_frame + HDR_LEN, len);
 		}
 	}
+	return done;
+}
+
+/* Turns the guest's kicks off, or on again (then true when buffers came
+ * in meanwhile).  Under the lock: a reset may be taking the queue down. */
+static bool tx_kicks(struct virtio_net *n, struct virtqueue *vq, bool on)
+{
+	pthread_mutex_lock(&n->lock);
+	bool more = n->active && vq_enable_kicks(vq, on);
+	pthread_mutex_unlock(&n->lock);
+	return more;
+}
+
+/* Each kick costs the guest a VM exit: while we work it need not kick, and
+ * what it queues meanwhile goes out in the same pass. */
+static void kick_tx(struct virtio_net *n)
+{
+	struct virtqueue *vq = virtio_pci_queue(&n->vp, VIRTIO_NET_TXQ);
+	unsigned done = 0;
+	tx_kicks(n, vq, false);
+	for (;;) {
+		int r = tx_some(n, vq, VIRTIO_NET_TX_BUDGET - done);
+		if (r < 0)
+			break;
+		done += (unsigned)r;
+		if (done >= VIRTIO_NET_TX_BUDGET) {
+			/* A flood must not starve the rest of the main loop:
+			 * come back on the next turn, kicks still off. */
+			rekick(n, VIRTIO_NET_TXQ);
+			break;
+		}
+		if (!tx_kicks(n, vq, true))
+			break;
+		tx_kicks(n, vq, false);
+	}
 	pthread_mutex_lock(&n->lock);
 	if (n->active)
 		virtio_pci_notify(&n->vp, VIRTIO_NET_TXQ);
 	pthread_mutex_unlock(&n->lock);
-	/* A flood must not starve the rest of the main loop: come back on
-	 * the next turn. */
-	if (done == VIRTIO_NET_TX_BUDGET)
-		rekick(n, VIRTIO_NET_TXQ);
 }
 
 /* ---- receive ------------------------------------------------------------------ */
@@ -373,11 +406,16 @@ unsigned virtio_net_backlog(struct virtio_net *n)
 	return (unsigned)__atomic_load_n(&n->stats.backlog, __ATOMIC_RELAXED);
 }
 
+/* The guest kicks the receive queue only when we ran out of buffers (the
+ * rewind asked for it); with buffers in hand, refills need no exit. */
 static void kick_rx(struct virtio_net *n)
 {
 	pthread_mutex_lock(&n->lock);
-	if (n->active)
+	if (n->active) {
 		backlog_flush(n);
+		if (g_queue_is_empty(&n->backlog))
+			vq_enable_kicks(virtio_pci_queue(&n->vp, VIRTIO_NET_RXQ), false);
+	}
 	pthread_mutex_unlock(&n->lock);
 }
 
@@ -512,6 +550,7 @@ static int activate(struct virtio_pci *vp)
 	n->tx_csum = virtio_pci_has_feature(vp, VIRTIO_NET_F_CSUM);
 	n->rx_csum = virtio_pci_has_feature(vp, VIRTIO_NET_F_GUEST_CSUM);
 	n->active = true;
+	vq_enable_kicks(virtio_pci_queue(vp, VIRTIO_NET_RXQ), false);
 	pthread_mutex_unlock(&n->lock);
 	for (unsigned q = 0; q < VIRTIO_NET_NUM_QUEUES; q++)
 		rekick(n, q);

@@ -34,6 +34,7 @@ int vq_enable(struct virtqueue *vq, const struct guest_mem *mem, uint16_t size, 
 	vq->event_idx = event_idx;
 	vq->last_avail = vq->used_idx = vq->signalled_used = 0;
 	vq->signalled_valid = false;
+	vq->kicks_off = false;
 	vq->broken = false;
 	vq->last_error = VQ_OK;
 	vq->ready = true;
@@ -172,7 +173,9 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *chain)
 	if (walk(vq, head, chain) < 0)
 		return -1;
 	vq->last_avail++;
-	if (vq->event_idx)
+	/* avail_event follows us only while kicks are wanted: a device that
+	 * turned them off leaves it behind, and the guest stops kicking. */
+	if (vq->event_idx && !vq->kicks_off)
 		store16(vq->used + 4 + 8ull * vq->size, vq->last_avail);   /* avail_event */
 	return 1;
 }
@@ -250,6 +253,7 @@ bool vq_enable_kicks(struct virtqueue *vq, bool enable)
 {
 	if (!vq->ready)
 		return false;
+	vq->kicks_off = !enable;
 	if (vq->event_idx) {
 		if (enable)
 			store16(vq->used + 4 + 8ull * vq->size, vq->last_avail);

@@ -58,6 +58,7 @@ struct virtqueue {
 	uint16_t used_idx;              /* our copy of used->idx */
 	uint16_t signalled_used;        /* used_idx when the guest was last notified */
 	bool signalled_valid;
+	bool kicks_off;                 /* the device asked not to be kicked */
 };
 
 void vq_init(struct virtqueue *vq);
