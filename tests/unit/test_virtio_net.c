@@ -486,6 +486,48 @@ static void test_rx_oversized_from_peer_and_before_driver_ok_dropped(void **stat
 	stop(t);
 }
 
+static enum virtio_net_rx deliver_to(struct t *t, const uint8_t *dst)
+{
+	uint8_t frame[100];
+	size_t len = udp_frame(frame, dst, 20, 17);
+	return virtio_net_receive(t->n, frame, len);
+}
+
+static uint16_t avail_event(struct t *t, struct vfake_queue *q)
+{
+	uint16_t v;
+	memcpy(&v, (uint8_t *)vfake_ptr(&t->f, q->used) + 4 + 8u * q->size, 2);
+	return v;
+}
+
+/* Kicks are VM exits: the device asks for them on the receive queue only
+ * when it ran out of buffers, and re-arms the transmit queue only once it
+ * has taken everything. */
+static void test_kicks_asked_for_only_when_needed(void **state)
+{
+	struct t *t = start(ALL_FEATURES);
+	post_rx(t, 4, 1536);
+	vfake_kick(&t->f, &t->rx);
+	assert_int_equal(deliver_to(t, MAC), VIRTIO_NET_RX_DELIVERED);
+	assert_int_equal(deliver_to(t, MAC), VIRTIO_NET_RX_DELIVERED);
+	assert_int_equal(avail_event(t, &t->rx), 0);          /* refills need no kick */
+	assert_int_equal(deliver_to(t, MAC), VIRTIO_NET_RX_DELIVERED);
+	assert_int_equal(deliver_to(t, MAC), VIRTIO_NET_RX_DELIVERED);
+	assert_int_equal(deliver_to(t, MAC), VIRTIO_NET_RX_QUEUED);
+	assert_int_equal(avail_event(t, &t->rx), 4);          /* out of buffers: kick at the next */
+	post_rx(t, 1, 1536);
+	vfake_kick(&t->f, &t->rx);
+	assert_int_equal(virtio_net_backlog(t->n), 0);
+	uint8_t frame[100];
+	size_t len = udp_frame(frame, OTHER, 20, 17);
+	struct virtio_net_hdr h = { 0 };
+	for (int i = 0; i < 3; i++)
+		send_split(t, &h, frame, len);
+	assert_int_equal(avail_event(t, &t->tx), t->tx.avail_idx);   /* idle again: re-armed */
+	assert_int_equal(t->sent.n, 3);
+	stop(t);
+}
+
 /* ---- control queue -------------------------------------------------------------- */
 
 /* Sends a control command; returns the ack byte. */
@@ -527,13 +569,6 @@ static uint8_t set_table(struct t *t, const uint8_t (*uni)[6], uint32_t nu, cons
 	if (nm)
 		memcpy(data + o, multi, 6 * nm), o += 6 * nm;
 	return ctrl(t, VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET, data, o);
-}
-
-static enum virtio_net_rx deliver_to(struct t *t, const uint8_t *dst)
-{
-	uint8_t frame[100];
-	size_t len = udp_frame(frame, dst, 20, 17);
-	return virtio_net_receive(t->n, frame, len);
 }
 
 static void test_ctrl_rx_mode_and_mac_filter(void **state)
@@ -678,6 +713,7 @@ int main(void)
 		cmocka_unit_test(test_rx_backlog_is_bounded),
 		cmocka_unit_test(test_rx_buffer_too_small_is_returned_and_counted),
 		cmocka_unit_test(test_rx_oversized_from_peer_and_before_driver_ok_dropped),
+		cmocka_unit_test(test_kicks_asked_for_only_when_needed),
 		cmocka_unit_test(test_ctrl_rx_mode_and_mac_filter),
 		cmocka_unit_test(test_ctrl_rejects_what_it_does_not_know),
 		cmocka_unit_test(test_ctrl_without_ctrl_rx_feature_refuses_filtering),
