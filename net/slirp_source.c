@@ -4,6 +4,7 @@ struct slirp_source {
 	GSource base;
 	Slirp *slirp;
 	GArray *fds;                  /* GPollFD, each registered with the source */
+	GArray *next;                 /* what slirp asks for this turn */
 	gint64 deadline;              /* when slirp's timers want a turn; -1: never */
 	bool (*throttle)(void *opaque);
 	void *opaque;
@@ -30,8 +31,8 @@ static int add_poll(int fd, int events, void *opaque)
 	if (s->throttled)
 		events &= ~SLIRP_POLL_IN;
 	GPollFD p = { .fd = fd, .events = to_glib(events) };
-	g_array_append_val(s->fds, p);
-	return (int)s->fds->len - 1;
+	g_array_append_val(s->next, p);
+	return (int)s->next->len - 1;
 }
 
 static int get_revents(int idx, void *opaque)
@@ -42,23 +43,48 @@ static int get_revents(int idx, void *opaque)
 	return from_glib(g_array_index(s->fds, GPollFD, idx).revents);
 }
 
-static void forget_fds(struct slirp_source *s)
+static bool same_fds(const GArray *a, const GArray *b)
 {
+	if (a->len != b->len)
+		return false;
+	for (guint i = 0; i < a->len; i++)
+		if (g_array_index(a, GPollFD, i).fd != g_array_index(b, GPollFD, i).fd)
+			return false;
+	return true;
+}
+
+/* Registers this turn's descriptors.  GLib wakes its own loop whenever a
+ * poll is added or removed, so doing that every turn would keep the loop
+ * spinning: when slirp asks for the same descriptors (the usual case),
+ * only their events change, in place, before GLib reads them. */
+static void update_fds(struct slirp_source *s)
+{
+	if (same_fds(s->fds, s->next)) {
+		for (guint i = 0; i < s->fds->len; i++) {
+			GPollFD *p = &g_array_index(s->fds, GPollFD, i);
+			p->events = g_array_index(s->next, GPollFD, i).events;
+			p->revents = 0;
+		}
+		return;
+	}
 	for (guint i = 0; i < s->fds->len; i++)
 		g_source_remove_poll(&s->base, &g_array_index(s->fds, GPollFD, i));
-	g_array_set_size(s->fds, 0);
+	GArray *t = s->fds;
+	s->fds = s->next;
+	s->next = t;
+	/* The array is complete: its elements no longer move. */
+	for (guint i = 0; i < s->fds->len; i++)
+		g_source_add_poll(&s->base, &g_array_index(s->fds, GPollFD, i));
 }
 
 static gboolean prepare(GSource *src, gint *timeout)
 {
 	struct slirp_source *s = (struct slirp_source *)src;
-	forget_fds(s);
+	g_array_set_size(s->next, 0);
 	s->throttled = s->throttle && s->throttle(s->opaque);
 	uint32_t ms = UINT32_MAX;
 	slirp_pollfds_fill(s->slirp, &ms, add_poll, s);
-	/* The array is complete: its elements no longer move. */
-	for (guint i = 0; i < s->fds->len; i++)
-		g_source_add_poll(src, &g_array_index(s->fds, GPollFD, i));
+	update_fds(s);
 	if (ms == UINT32_MAX) {
 		s->deadline = -1;
 		*timeout = -1;
@@ -92,6 +118,7 @@ static void finalize(GSource *src)
 {
 	struct slirp_source *s = (struct slirp_source *)src;
 	g_array_free(s->fds, TRUE);
+	g_array_free(s->next, TRUE);
 }
 
 static GSourceFuncs funcs = { .prepare = prepare, .check = check, .dispatch = dispatch, .finalize = finalize };
@@ -101,10 +128,15 @@ struct slirp_source *slirp_source_new(Slirp *slirp, bool (*throttle)(void *opaqu
 	struct slirp_source *s = (struct slirp_source *)g_source_new(&funcs, sizeof(*s));
 	s->slirp = slirp;
 	s->fds = g_array_new(FALSE, FALSE, sizeof(GPollFD));
+	s->next = g_array_new(FALSE, FALSE, sizeof(GPollFD));
 	s->deadline = -1;
 	s->throttle = throttle;
 	s->opaque = opaque;
 	g_source_set_name(&s->base, "slirp");
+	/* Not blocked while it dispatches: blocking takes its descriptors out
+	 * of GLib's poll set and back, which wakes the loop each time.  slirp
+	 * never runs the loop from inside. */
+	g_source_set_can_recurse(&s->base, TRUE);
 	g_source_attach(&s->base, NULL);
 	return s;
 }

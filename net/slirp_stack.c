@@ -94,10 +94,12 @@ static void timer_mod(void *timer, int64_t expire, void *opaque)
 static void register_poll_fd(int fd, void *opaque) {}
 static void unregister_poll_fd(int fd, void *opaque) {}
 
-static void notify(void *opaque)
-{
-	g_main_context_wakeup(NULL);
-}
+/* libslirp calls this whenever socket buffer space frees up, for
+ * applications that poll from another thread or feed guestfwd sockets
+ * (slirp_socket_can_recv).  Here slirp only runs on the main loop, which
+ * asks slirp_pollfds_fill again before it sleeps, and there are no
+ * guestfwds: waking the loop would only make it spin. */
+static void notify(void *opaque) {}
 
 static void init_completed(Slirp *slirp, void *opaque)
 {
