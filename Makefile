@@ -9,12 +9,13 @@ VERSION := 0.1.0
 
 # Debian packages the build, the tests and `make run` need.
 DEBS := build-essential pkg-config clang libclang-rt-14-dev \
+	libpng-dev tigervnc-viewer x11-apps \
 	libncurses-dev libvirt-dev libvncserver-dev libslirp-dev libglib2.0-dev \
-	libcmocka-dev libjson-c-dev liburing-dev \
+	libcmocka-dev libjson-c-dev zlib1g-dev \
 	qemu-utils qemu-system-x86 acpica-tools busybox-static cpio xz-utils \
 	tshark tmux xvfb
 # Libraries found with pkg-config.
-PKGS := ncursesw libvirt libvncserver libvncclient slirp glib-2.0 json-c liburing
+PKGS := ncursesw libvirt libvncserver libvncclient slirp glib-2.0 json-c zlib libpng
 TEST_PKGS := cmocka
 
 SANITIZE ?=
@@ -69,7 +70,8 @@ BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRCS))
 # Tiny freestanding guests for the host KVM tier (tests/guest/g_*.c, each
 # linked with the kit's start.S and lib.c).
 GUEST_SRCS := $(sort $(wildcard tests/guest/g_*.c))
-GUEST_ELFS := $(patsubst tests/guest/%.c,build/guest/%.elf,$(GUEST_SRCS)) build/guest/g_hello.bz
+GUEST_ELFS := $(patsubst tests/guest/%.c,build/guest/%.elf,$(GUEST_SRCS)) build/guest/g_hello.bz \
+	build/guest/g_vga.bz
 GUEST_KIT := tests/guest/start.S tests/guest/lib.c tests/guest/virtio.c
 GUEST_CFLAGS := -m64 -O2 -ffreestanding -fno-pic -no-pie -nostdlib -static -mno-red-zone \
 	-mgeneral-regs-only -fno-stack-protector -fno-asynchronous-unwind-tables -Wall -Wextra \
@@ -139,12 +141,12 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TESTLIB_OBJS) $(LIBVMDECK)
 	@mkdir -p $(dir $@)
 	$(TEST_LINK)
 
-build/guest/%.elf: tests/guest/%.c $(GUEST_KIT) tests/guest/guest.ld tests/guest/guest.h tests/guest/virtio.h | $(DEPS_STAMP)
+build/guest/%.elf: tests/guest/%.c $(GUEST_KIT) tests/guest/guest.ld $(wildcard tests/guest/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  GUEST   $@")
 	$(Q)$(CC) $(GUEST_CFLAGS) -Wl,-T,tests/guest/guest.ld -o $@ $(GUEST_KIT) $<
 
-build/guest/%.bz: tests/guest/%.c $(GUEST_KIT) tests/guest/bzheader.S tests/guest/guest_bz.ld tests/guest/guest.h | $(DEPS_STAMP)
+build/guest/%.bz: tests/guest/%.c $(GUEST_KIT) tests/guest/bzheader.S tests/guest/guest_bz.ld $(wildcard tests/guest/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  GUEST   $@")
 	$(Q)$(CC) $(GUEST_CFLAGS) -Wl,-T,tests/guest/guest_bz.ld -o $@.elf tests/guest/bzheader.S $(GUEST_KIT) $<

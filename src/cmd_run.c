@@ -8,7 +8,10 @@
 #include "net/net_options.h"
 #include "src/cli.h"
 #include "src/size.h"
+#include "src/vmlib.h"
+#include "vmm/keymap.h"
 #include "vmm/vmm_run.h"
+#include "vmm/vnc.h"
 
 #define DEFAULT_MEM     (512ull << 20)
 #define DEFAULT_CMDLINE "console=ttyS0"
@@ -24,6 +27,18 @@ static const char run_help[] =
 	"                       a socket (mode 0600) takes several consoles, each of which sees\n"
 	"                       the last 64 KiB of output first\n"
 	"  --no-reboot          exit when the guest reboots instead of booting again\n"
+	"  --disk SPEC          a virtio disk: FILE[,format=qcow2|raw][,readonly=on]\n"
+	"                       [,cache=writeback|none|unsafe]; repeatable (up to 8), the\n"
+	"                       guest sees /dev/vda, /dev/vdb, ... in this order\n"
+	"  --name NAME          the VM's name, used for its sockets (default: the first\n"
+	"                       free of vm, vm-2, vm-3, ...)\n"
+	"  --display MODE       vga (default): a VGA with Bochs VBE and a virtio tablet;\n"
+	"                       vga,tablet=off: without the tablet; none: no display\n"
+	"  --vnc WHERE          the display's VNC server: unix (default, the socket\n"
+	"                       $XDG_RUNTIME_DIR/vmdeck/NAME.vnc), unix:PATH, tcp:PORT\n"
+	"                       (127.0.0.1), tcp:ADDR:PORT or none; add ,password=FILE\n"
+	"                       for VNC authentication\n"
+	"  --keymap LAYOUT      the guest's keyboard layout for VNC keys: us (default), de, fr\n"
 	"  --net none|user[,OPTIONS]\n"
 	"                       network card (virtio-net); none (default) means no card.\n"
 	"                       user: a NAT of its own (libslirp) with 10.0.2.0/24, gateway\n"
@@ -51,13 +66,28 @@ static int exec_run(int argc, char **argv);
 const struct cli_cmd cmd_run_entry = {
 	.name = "run",
 	.args = "--kernel FILE [--initrd FILE] [--cmdline STR] [--mem SIZE] [--cpus N] "
-		"[--serial stdio|file:PATH|socket:PATH|none] [--no-reboot] [--net none|user[,OPTIONS]]",
+		"[--serial stdio|file:PATH|socket:PATH|none] [--no-reboot] [--disk SPEC]... [--name NAME] "
+		"[--display vga|none] [--vnc unix|unix:PATH|tcp:[ADDR:]PORT|none] [--keymap us|de|fr] "
+		"[--net none|user[,OPTIONS]]",
 	.summary = "boot a kernel in a VM in the foreground, serial console on stdio",
 	.help = run_help,
 	.exec = exec_run,
 };
 
-enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_SERIAL, OPT_NO_REBOOT, OPT_NET };
+enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_SERIAL, OPT_NO_REBOOT,
+       OPT_DISK, OPT_NAME, OPT_DISPLAY, OPT_VNC, OPT_KEYMAP, OPT_NET };
+
+/* Display options are checked here so that mistakes exit with status 2. */
+static int check_display(const struct cli_cmd *cmd, const struct vm_config *cfg)
+{
+	struct error err;
+	struct vnc_config vnc;
+	if (cfg->keymap && !keymap_find(cfg->keymap))
+		return cli_usage_error(cmd, "--keymap takes %s, not '%s'", keymap_names(), cfg->keymap);
+	if (cfg->vnc && vnc_parse(cfg->vnc, cfg->name_given ? cfg->name : NULL, &vnc, &err) < 0)
+		return cli_usage_error(cmd, "%s", err.msg);
+	return 0;
+}
 
 static int parse_cpus(const char *s, unsigned *out)
 {
@@ -95,6 +125,11 @@ static int exec_run(int argc, char **argv)
 		{ "cpus", required_argument, NULL, OPT_CPUS },
 		{ "serial", required_argument, NULL, OPT_SERIAL },
 		{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
+		{ "disk", required_argument, NULL, OPT_DISK },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "display", required_argument, NULL, OPT_DISPLAY },
+		{ "vnc", required_argument, NULL, OPT_VNC },
+		{ "keymap", required_argument, NULL, OPT_KEYMAP },
 		{ "net", required_argument, NULL, OPT_NET },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -127,6 +162,21 @@ static int exec_run(int argc, char **argv)
 				return cli_usage_error(cmd, "%s", err.msg);
 			break;
 		case OPT_NO_REBOOT: cfg.no_reboot = true; break;
+		case OPT_DISK:
+			if (cfg.nr_disks == VM_MAX_DISKS)
+				return cli_usage_error(cmd, "--disk can be given at most %d times", VM_MAX_DISKS);
+			cfg.disks[cfg.nr_disks++] = optarg;
+			break;
+		case OPT_NAME:
+			if (!vmlib_name_valid(optarg))
+				return cli_usage_error(cmd, "--name takes 1 to 64 letters, digits, '.', '-' or '_' "
+						       "(not starting with '.'), not '%s'", optarg);
+			cfg.name = optarg;
+			cfg.name_given = true;
+			break;
+		case OPT_DISPLAY: cfg.display = optarg; break;
+		case OPT_VNC: cfg.vnc = optarg; break;
+		case OPT_KEYMAP: cfg.keymap = optarg; break;
 		case OPT_NET:
 			if (check_net(cmd, &cfg, optarg) != 0)
 				return EXIT_USAGE;
@@ -142,5 +192,7 @@ static int exec_run(int argc, char **argv)
 		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 	if (!cfg.kernel)
 		return cli_usage_error(cmd, "--kernel FILE is required");
+	if (check_display(cmd, &cfg) != 0)
+		return EXIT_USAGE;
 	return vmm_run(&cfg, &serial);
 }

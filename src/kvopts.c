@@ -42,6 +42,7 @@ int kvopts_parse(struct kvopts *o, const char *s, const char *option, struct err
 			*eq = '\0';
 			kv->key = item;
 			kv->value = eq + 1;
+			kv->has_value = true;
 			if (!*item)
 				return error_set(err, "%s has an option without a name before '='", option);
 		} else if (o->nr == 0) {

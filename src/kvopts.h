@@ -14,6 +14,7 @@
 struct kvopt {
 	char *key;      /* NULL for the leading bare value */
 	char *value;    /* "" for a key without "=" */
+	bool has_value; /* the item had an "=" */
 	bool used;
 };
 

@@ -3,6 +3,7 @@
 #ifndef VMDECK_ACPI_H
 #define VMDECK_ACPI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,7 @@ struct acpi_config {
 	void *sb_extra_opaque;
 	uint64_t ecam_base;      /* 0: no MCFG */
 	unsigned ecam_buses;
+	bool vga;                /* a VGA-compatible display exists */
 };
 
 /* Writes all tables into BUF, which the guest sees at BASE_GPA; returns the

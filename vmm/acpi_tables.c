@@ -115,6 +115,7 @@ struct __attribute__((packed)) mcfg_alloc {
 #define FADT_RESET_REG_SUP (1u << 10)
 /* IA-PC boot architecture flags */
 #define BOOT_ARCH_LEGACY_DEVICES (1u << 0)
+#define BOOT_ARCH_8042           (1u << 1)
 #define BOOT_ARCH_VGA_NOT_PRESENT (1u << 2)
 #define BOOT_ARCH_NO_ASPM        (1u << 4)
 
@@ -189,6 +190,29 @@ static void dsdt_body(struct aml *a, const struct acpi_config *cfg)
 	aml_buffer_end(a, crs);
 	aml_end(a, com);
 
+	/* The i8042's keyboard and mouse, for the OS's PNP probe. */
+	size_t kbd = aml_device_begin(a, "KBD_");
+	aml_name(a, "_HID");
+	aml_eisaid(a, "PNP0303");
+	aml_name(a, "_CRS");
+	crs = aml_buffer_begin(a);
+	aml_res_io(a, PORT_I8042_DATA, 1);
+	aml_res_io(a, PORT_I8042_CMD, 1);
+	aml_res_irq(a, IRQ_KEYBOARD);
+	aml_res_end(a);
+	aml_buffer_end(a, crs);
+	aml_end(a, kbd);
+
+	size_t mou = aml_device_begin(a, "MOU_");
+	aml_name(a, "_HID");
+	aml_eisaid(a, "PNP0F13");
+	aml_name(a, "_CRS");
+	crs = aml_buffer_begin(a);
+	aml_res_irq(a, IRQ_MOUSE);
+	aml_res_end(a);
+	aml_buffer_end(a, crs);
+	aml_end(a, mou);
+
 	size_t pwrb = aml_device_begin(a, "PWRB");
 	aml_name(a, "_HID");
 	aml_eisaid(a, "PNP0C0C");
@@ -252,7 +276,7 @@ static uint64_t build_facs(struct table_buf *tb)
 	return gpa;
 }
 
-static uint64_t build_fadt(struct table_buf *tb, uint64_t dsdt, uint64_t facs)
+static uint64_t build_fadt(struct table_buf *tb, const struct acpi_config *cfg, uint64_t dsdt, uint64_t facs)
 {
 	uint64_t gpa = 0;
 	struct acpi_fadt *f = tb_alloc(tb, sizeof(*f), 16, &gpa);
@@ -277,7 +301,9 @@ static uint64_t build_fadt(struct table_buf *tb, uint64_t dsdt, uint64_t facs)
 	f->p_lvl2_lat = 101;     /* > 100: no C2 */
 	f->p_lvl3_lat = 1001;    /* > 1000: no C3 */
 	f->century = 0x32;
-	f->iapc_boot_arch = BOOT_ARCH_LEGACY_DEVICES | BOOT_ARCH_VGA_NOT_PRESENT | BOOT_ARCH_NO_ASPM;
+	/* The i8042 is always there; Linux probes it only with this flag. */
+	f->iapc_boot_arch = BOOT_ARCH_LEGACY_DEVICES | BOOT_ARCH_8042 | BOOT_ARCH_NO_ASPM |
+			    (cfg->vga ? 0 : BOOT_ARCH_VGA_NOT_PRESENT);
 	f->flags = FADT_WBINVD | FADT_PROC_C1 | FADT_PWR_BUTTON | FADT_SLP_BUTTON | FADT_RESET_REG_SUP;
 	f->reset_reg = io_gas(PORT_RESET_CTL, 1);
 	f->reset_value = ACPI_RESET_VALUE;
@@ -366,7 +392,7 @@ size_t acpi_build(const struct acpi_config *cfg, uint8_t *buf, size_t len, uint6
 	uint64_t dsdt = build_dsdt(&tb, cfg);
 	uint64_t tables[4];
 	unsigned n = 0;
-	tables[n++] = build_fadt(&tb, dsdt, facs);
+	tables[n++] = build_fadt(&tb, cfg, dsdt, facs);
 	tables[n++] = build_madt(&tb, cfg);
 	if (cfg->ecam_base)
 		tables[n++] = build_mcfg(&tb, cfg);

@@ -42,6 +42,12 @@ struct boot_entry {
 	uint64_t arg;        /* RSI or EBX, depending on the mode */
 };
 
+/* A linear framebuffer already set up for the kernel (Linux screen_info). */
+struct boot_fb {
+	uint64_t base;
+	uint32_t size, width, height, stride, bpp;
+};
+
 struct boot_config {
 	const uint8_t *kernel;
 	size_t kernel_size;
@@ -50,6 +56,7 @@ struct boot_config {
 	const char *cmdline;     /* may be NULL */
 	const struct e820_map *e820;
 	uint64_t rsdp;           /* guest-physical address of the ACPI RSDP, or 0 */
+	const struct boot_fb *fb;   /* NULL: no framebuffer console */
 };
 
 enum kernel_format boot_detect(const uint8_t *image, size_t size);

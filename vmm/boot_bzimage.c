@@ -1,5 +1,6 @@
 /* Linux x86 boot protocol, 64-bit entry (Documentation/arch/x86/boot.rst). */
 #include <asm/bootparam.h>
+#include <linux/screen_info.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -47,6 +48,41 @@ static int check_header(const struct setup_header *h, size_t size, size_t setup_
 		return error_set(err, "it is truncated: the header promises %llu bytes of kernel and the file "
 				 "holds %zu", (unsigned long long)h->syssize * 16, size - setup_bytes);
 	return 0;
+}
+
+/* A VBE linear mode for vesafb/simplefb (VIDEO_TYPE_VLFB: sizes in 64 KiB
+ * units, channel positions as in a VBE mode info block). */
+static void fill_screen_info(struct boot_params *bp, const struct boot_fb *fb)
+{
+	struct screen_info *si = &bp->screen_info;
+	memset(si, 0, sizeof(*si));
+	si->orig_video_isVGA = VIDEO_TYPE_VLFB;
+	si->lfb_width = (__u16)fb->width;
+	si->lfb_height = (__u16)fb->height;
+	si->lfb_depth = (__u16)fb->bpp;
+	si->lfb_linelength = (__u16)fb->stride;
+	si->lfb_base = (__u32)fb->base;
+	si->ext_lfb_base = (__u32)(fb->base >> 32);
+	if (fb->base >> 32)
+		si->capabilities |= VIDEO_CAPABILITY_64BIT_BASE;
+	si->lfb_size = (fb->size + 0xffff) >> 16;
+	si->pages = 1;
+	si->orig_video_lines = (__u8)(fb->height / 16);
+	si->orig_video_cols = (__u8)(fb->width / 8);
+	si->orig_video_points = 16;
+	if (fb->bpp == 32 || fb->bpp == 24) {
+		si->red_size = si->green_size = si->blue_size = 8;
+		si->red_pos = 16;
+		si->green_pos = 8;
+		si->blue_pos = 0;
+		if (fb->bpp == 32) {
+			si->rsvd_size = 8;
+			si->rsvd_pos = 24;
+		}
+	} else if (fb->bpp == 16) {
+		si->red_size = 5, si->green_size = 6, si->blue_size = 5;
+		si->red_pos = 11, si->green_pos = 5, si->blue_pos = 0;
+	}
 }
 
 int boot_load_bzimage(const struct guest_mem *gm, const struct boot_config *cfg,
@@ -106,6 +142,8 @@ int boot_load_bzimage(const struct guest_mem *gm, const struct boot_config *cfg,
 	h->heap_end_ptr = 0xfe00;
 	bp->acpi_rsdp_addr = cfg->rsdp;
 	fill_e820(bp, cfg->e820);
+	if (cfg->fb)
+		fill_screen_info(bp, cfg->fb);
 
 	if (boot_write_cpu_tables(gm) < 0)
 		return error_set(err, "guest RAM is too small for the boot page tables");

@@ -192,10 +192,13 @@ static void command_data(struct i8042 *k, uint8_t cmd, uint8_t b)
 	case 0xd3:
 		q_push(&k->aux_q, b);
 		break;
-	case 0xd4:
-		/* No mouse is attached yet: the device does not answer. */
-		q_push(&k->aux_q, KBD_RESEND);
+	case 0xd4: {
+		uint8_t reply[PS2_MOUSE_REPLY_MAX];
+		unsigned n = ps2_mouse_write(&k->mouse, b, reply);
+		for (unsigned i = 0; i < n; i++)
+			q_push(&k->aux_q, reply[i]);
 		break;
+	}
 	}
 }
 
@@ -250,7 +253,39 @@ void i8042_reset(struct i8042 *k)
 	memset(&k->kbd_q, 0, sizeof(k->kbd_q));
 	memset(&k->aux_q, 0, sizeof(k->aux_q));
 	kbd_defaults(k);
+	ps2_mouse_reset(&k->mouse);
 	set_irqs(k);
+}
+
+/* Movement waits in the mouse while the queue is too full for a packet:
+ * packets are never split or dropped. */
+static void mouse_flush(struct i8042 *k)
+{
+	uint8_t pkt[PS2_MOUSE_REPLY_MAX];
+	while (k->aux_q.count + PS2_MOUSE_REPLY_MAX <= I8042_QUEUE) {
+		unsigned n = ps2_mouse_packet(&k->mouse, pkt);
+		if (!n)
+			break;
+		for (unsigned i = 0; i < n; i++)
+			q_push(&k->aux_q, pkt[i]);
+	}
+}
+
+void i8042_mouse_event(struct i8042 *k, int dx, int dy, int dz, uint8_t buttons)
+{
+	pthread_mutex_lock(&k->lock);
+	ps2_mouse_move(&k->mouse, dx, -dy, -dz, buttons);
+	mouse_flush(k);
+	refill(k);
+	pthread_mutex_unlock(&k->lock);
+}
+
+bool i8042_mouse_active(struct i8042 *k)
+{
+	pthread_mutex_lock(&k->lock);
+	bool on = ps2_mouse_streaming(&k->mouse) && !(k->ccb & I8042_CCB_AUXDIS);
+	pthread_mutex_unlock(&k->lock);
+	return on;
 }
 
 void i8042_init(struct i8042 *k, struct irq_line kbd, struct irq_line aux,
@@ -291,6 +326,7 @@ static void i8042_bus_read(void *opaque, uint64_t offset, void *data, unsigned l
 		if (k->out_full) {
 			k->out_full = false;
 			set_irqs(k);
+			mouse_flush(k);
 			refill(k);
 		}
 	}

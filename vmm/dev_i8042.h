@@ -1,4 +1,4 @@
-/* Intel 8042 keyboard controller with a PS/2 keyboard behind it.
+/* Intel 8042 keyboard controller with a PS/2 keyboard and a PS/2 mouse.
  *
  * Enough of the controller for firmware and Linux probes and for the reset
  * line (command 0xFE); the keyboard answers the PS/2 command set.  Keys are
@@ -13,6 +13,7 @@
 
 #include "vmm/bus.h"
 #include "vmm/irq.h"
+#include "vmm/ps2_mouse.h"
 
 #define I8042_QUEUE 64
 
@@ -42,6 +43,8 @@ struct i8042 {
 	uint8_t kbd_leds;
 	/* set-2 to set-1 translation: a 0xF0 break prefix was seen */
 	bool xlat_break;
+
+	struct ps2_mouse mouse;        /* on the auxiliary port */
 };
 
 void i8042_init(struct i8042 *k, struct irq_line kbd, struct irq_line aux,
@@ -50,6 +53,13 @@ void i8042_destroy(struct i8042 *k);
 void i8042_reset(struct i8042 *k);
 /* Queues bytes from the keyboard (scancode set 2 as the device sends them). */
 void i8042_kbd_bytes(struct i8042 *k, const uint8_t *bytes, unsigned n);
+
+/* Mouse movement (DY positive = down, as on screen; DZ positive = wheel
+ * up) and buttons
+ * (PS2_MOUSE_*); reported when the guest's driver streams. */
+void i8042_mouse_event(struct i8042 *k, int dx, int dy, int dz, uint8_t buttons);
+/* True when a guest driver switched the mouse on. */
+bool i8042_mouse_active(struct i8042 *k);
 
 extern const struct bus_ops i8042_bus_ops;   /* registered at 0x60 and 0x64 */
 

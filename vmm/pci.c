@@ -38,6 +38,13 @@ void pci_set_bar(struct pci_device *d, unsigned bar, enum pci_bar_kind kind, uin
 					 .ops = ops, .opaque = opaque };
 }
 
+void pci_set_bar_ram(struct pci_device *d, unsigned bar, enum pci_bar_kind kind, uint64_t size,
+		     bool prefetchable, int (*map)(struct pci_device *d, unsigned bar, uint64_t gpa))
+{
+	d->bars[bar] = (struct pci_bar){ .kind = kind, .prefetchable = prefetchable, .size = size,
+					 .ram_map = map };
+}
+
 unsigned pci_add_capability(struct pci_device *d, uint8_t id, unsigned len)
 {
 	unsigned off = d->next_cap;
@@ -125,11 +132,16 @@ static void update_mappings(struct pci_device *d)
 		if (!b->mapped && target == 0)
 			continue;
 		struct bus *bus = b->kind == PCI_BAR_IO ? pb->pio : pb->mmio;
-		if (b->mapped)
+		if (b->mapped && !b->ram_map)
 			bus_unregister(bus, b->mapped_at, b->opaque);
 		b->mapped = false;
 		b->mapped_at = 0;
-		if (target) {
+		if (b->ram_map) {
+			if (b->ram_map(d, i, target) == 0 && target) {
+				b->mapped = true;
+				b->mapped_at = target;
+			}
+		} else if (target) {
 			if (bus_register(bus, target, b->size, b->ops, b->opaque, d->name) == 0) {
 				b->mapped = true;
 				b->mapped_at = target;

@@ -37,6 +37,8 @@ enum {
 #define PCI_CAP_ID_VNDR      0x09
 #define PCI_CAP_ID_MSIX      0x11
 
+struct pci_device;
+
 enum pci_bar_kind { PCI_BAR_NONE, PCI_BAR_IO, PCI_BAR_MEM32, PCI_BAR_MEM64 };
 
 struct pci_bar {
@@ -47,6 +49,10 @@ struct pci_bar {
 	void *opaque;
 	uint64_t mapped_at;        /* where it is on the bus now; 0 = unmapped */
 	bool mapped;
+	/* RAM-backed BAR (a framebuffer): instead of dispatching accesses the
+	 * bus calls this to place the memory at GPA (0: remove it), so that
+	 * the guest reaches it without exits.  Returns -1 if it could not. */
+	int (*ram_map)(struct pci_device *d, unsigned bar, uint64_t gpa);
 };
 
 struct pci_bus;
@@ -95,6 +101,9 @@ void pci_device_init(struct pci_device *d, const char *name, uint16_t vendor, ui
 void pci_set_subsystem(struct pci_device *d, uint16_t vendor, uint16_t id);
 void pci_set_bar(struct pci_device *d, unsigned bar, enum pci_bar_kind kind, uint64_t size,
 		 bool prefetchable, const struct bus_ops *ops, void *opaque);
+/* A memory BAR backed by host memory that MAP places (see pci_bar.ram_map). */
+void pci_set_bar_ram(struct pci_device *d, unsigned bar, enum pci_bar_kind kind, uint64_t size,
+		     bool prefetchable, int (*map)(struct pci_device *d, unsigned bar, uint64_t gpa));
 /* Appends a capability of LEN bytes (header included) and returns its
  * offset; the caller fills the body and its write mask. */
 unsigned pci_add_capability(struct pci_device *d, uint8_t id, unsigned len);

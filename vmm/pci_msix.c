@@ -17,6 +17,11 @@ int msix_init(struct msix *m, struct pci_device *pci, struct irq_router *router,
 {
 	memset(m, 0, sizeof(*m));
 	pthread_mutex_init(&m->lock, NULL);
+	for (unsigned v = 0; v < MSIX_MAX_VECTORS; v++)
+		m->irqfd[v] = -1;
+	if (nr == 0 || nr > MSIX_MAX_VECTORS)
+		return error_set(err, "%s asks for %u MSI-X vectors; vmdeck supports 1 to %d", pci->name, nr,
+				 MSIX_MAX_VECTORS);
 	m->pci = pci;
 	m->router = router;
 	m->nr = nr;

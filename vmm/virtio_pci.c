@@ -112,16 +112,32 @@ static gboolean on_kick(gint fd, GIOCondition cond, gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* Length 0 ("any write") puts the ioeventfd on KVM's fast MMIO bus: KVM
+ * then completes the guest's write without decoding the instruction, as
+ * QEMU does for virtio notifications.  Older KVMs take length 2. */
+static int ioeventfd(struct virtio_pci *vp, unsigned q, unsigned len, bool assign)
+{
+	struct kvm_ioeventfd io = {
+		.addr = vp->notify_base + NOTIFY_MULTIPLIER * q, .len = len, .fd = vp->q[q].kick_fd,
+		.flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
+	};
+	return ioctl(vp->vm_fd, KVM_IOEVENTFD, &io);
+}
+
 static void ioeventfds(struct virtio_pci *vp, bool assign)
 {
 	if (vp->vm_fd < 0 || !vp->notify_base)
 		return;
 	for (unsigned q = 0; q < vp->ops->num_queues; q++) {
-		struct kvm_ioeventfd io = {
-			.addr = vp->notify_base + NOTIFY_MULTIPLIER * q, .len = 2, .fd = vp->q[q].kick_fd,
-			.flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
-		};
-		if (ioctl(vp->vm_fd, KVM_IOEVENTFD, &io) < 0 && assign)
+		if (!assign) {
+			ioeventfd(vp, q, vp->notify_len, false);
+			continue;
+		}
+		vp->notify_len = 0;
+		if (ioeventfd(vp, q, 0, true) == 0)
+			continue;
+		vp->notify_len = 2;
+		if (ioeventfd(vp, q, 2, true) < 0)
 			log_warn("%s: no ioeventfd for queue %u (%s): kicks take the slow path", vp->ops->name,
 				 q, strerror(errno));
 	}
@@ -246,7 +262,10 @@ static enum status_action write_status(struct virtio_pci *vp, uint8_t v)
 	if ((added & VIRTIO_STATUS_FEATURES_OK) && !features_acceptable(vp))
 		v &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;       /* the driver sees it did not stick */
 	vp->status = (uint8_t)(v | (vp->status & VIRTIO_STATUS_NEEDS_RESET));
-	if ((added & VIRTIO_STATUS_DRIVER_OK) && (vp->status & VIRTIO_STATUS_FEATURES_OK))
+	/* A device that already needs a reset (a queue the driver misplaced)
+	 * is not started: its model may count on every queue being usable. */
+	if ((added & VIRTIO_STATUS_DRIVER_OK) && (vp->status & VIRTIO_STATUS_FEATURES_OK) &&
+	    !(vp->status & VIRTIO_STATUS_NEEDS_RESET))
 		return STATUS_ACTIVATE;
 	return STATUS_NONE;
 }

@@ -87,6 +87,7 @@ struct virtio_pci {
 	unsigned pci_cfg_cap;        /* offset of the PCI-config access capability */
 	int vm_fd;                   /* ioeventfds are registered here */
 	uint64_t notify_base;        /* guest-physical address of the notify region */
+	unsigned notify_len;         /* the ioeventfds' length: 0 (any) or 2 */
 	uint64_t bad_chains, resets;
 };
 

@@ -75,6 +75,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct uart_backend se
 	vm->wake_fd = -1;
 	vm->kvm.fd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
+	pthread_mutex_init(&vm->memslot_lock, NULL);
 	pthread_cond_init(&vm->cond, NULL);
 	if (cfg->cpus == 0)
 		return error_set(err, "--cpus must be at least 1");
@@ -126,10 +127,12 @@ int vm_load(struct vm *vm, struct error *err)
 		return -1;
 	struct e820_map e820;
 	e820_build(vm->low.size, vm->high.size, &e820);
+	struct boot_fb fb;
 	struct boot_config bc = {
 		.kernel = vm->kernel, .kernel_size = vm->kernel_size,
 		.initrd = vm->initrd, .initrd_size = vm->initrd_size,
 		.cmdline = vm->cfg.cmdline, .e820 = &e820, .rsdp = rsdp,
+		.fb = vm_display_boot_fb(vm, boot_detect(vm->kernel, vm->kernel_size) == KERNEL_BZIMAGE, &fb),
 	};
 	struct error why;
 	int r = boot_load(&vm->mem, &bc, &vm->entry, &why);
@@ -226,6 +229,7 @@ void vm_destroy(struct vm *vm)
 	vm->wake_fd = -1;
 	kvm_close(&vm->kvm);
 	pthread_mutex_destroy(&vm->lock);
+	pthread_mutex_destroy(&vm->memslot_lock);
 	pthread_cond_destroy(&vm->cond);
 	vm->created = false;
 }

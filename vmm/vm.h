@@ -27,6 +27,8 @@
 #define VM_MAX_DISKS   8
 
 struct virtio_pci;
+struct vga;
+struct virtio_input;
 
 /* A device the VM owns beyond the fixed PC ones: created from the
  * configuration, destroyed after the vCPUs stopped. */
@@ -35,6 +37,7 @@ struct vm_device {
 	void *dev;
 	struct virtio_pci *vp;        /* NULL when it is not a virtio device */
 	void (*destroy)(void *dev);
+	void (*reset)(void *dev);     /* optional, on a VM reset (non-virtio devices) */
 };
 
 #define VM_MIN_MEM (8ull << 20)
@@ -42,6 +45,7 @@ struct vm_device {
 
 struct vm_config {
 	const char *name;
+	bool name_given;         /* --name: else sockets take the first free default */
 	const char *kernel;
 	const char *initrd;      /* NULL: none */
 	const char *cmdline;     /* NULL: the default */
@@ -51,6 +55,10 @@ struct vm_config {
 	const char *kvm_path;    /* NULL: /dev/kvm */
 	const char *disks[VM_MAX_DISKS];   /* --disk specifications */
 	unsigned nr_disks;
+	/* Display and input (vm_display.c): --display, --vnc, --keymap. */
+	const char *display;     /* NULL: "vga" */
+	const char *vnc;         /* NULL: "unix" (the default socket) */
+	const char *keymap;      /* NULL: "us" */
 	const char *net;         /* --net specification; NULL: no network card */
 };
 
@@ -78,6 +86,18 @@ struct ram_mapping {
 	uint64_t size;
 };
 
+/* Device memory that is a KVM memslot of its own (a framebuffer BAR): the
+ * guest reads and writes it without exits and moves it with the BAR. */
+#define VM_MAX_MEMSLOTS 4
+#define VM_MEMSLOT_BASE 16                /* KVM slot ids; RAM uses the ones below */
+struct vm_memslot {
+	uint8_t *hva;
+	uint64_t size;
+	uint64_t gpa;                     /* 0: not mapped */
+	bool log_dirty;
+	bool registered;                  /* with the current KVM VM */
+};
+
 struct vm {
 	bool created, devices_ready;
 	struct vm_config cfg;
@@ -87,6 +107,9 @@ struct vm {
 	struct guest_mem mem;
 	struct bus pio, mmio;
 	struct vcpu *vcpus;
+	pthread_mutex_t memslot_lock;
+	struct vm_memslot memslots[VM_MAX_MEMSLOTS];
+	unsigned nr_memslots;
 
 	struct uart com1;
 	struct rtc rtc;
@@ -97,6 +120,8 @@ struct vm {
 	struct pci_bus pci;
 	struct vm_device devices[VM_MAX_DEVICES];
 	unsigned nr_devices;
+	struct vga *vga;                  /* NULL without --display vga */
+	struct virtio_input *tablet;      /* NULL without a tablet */
 
 	uint8_t *kernel, *initrd;         /* file contents until they are loaded */
 	size_t kernel_size, initrd_size;
@@ -152,6 +177,15 @@ int vm_memory_map(struct vm *vm, struct error *err);
 int vm_memory_register(struct vm *vm, struct error *err);
 void vm_memory_clear(struct vm *vm);
 void vm_memory_unmap(struct vm *vm);
+/* Extra memslots (device memory at HVA, SIZE bytes, page aligned); returns
+ * the id or -1.  They are registered with every new KVM VM (each boot). */
+int vm_memslot_add(struct vm *vm, void *hva, uint64_t size, bool log_dirty, struct error *err);
+/* Maps slot ID at GPA (0: unmaps it), now and on later boots. */
+int vm_memslot_move(struct vm *vm, unsigned id, uint64_t gpa);
+/* KVM_GET_DIRTY_LOG: one bit per page into BITMAP (size/4096 bits, long
+ * aligned); the log restarts.  Returns -1 when KVM cannot say (no VM, slot
+ * unmapped): the caller must treat every page as dirty. */
+int vm_memslot_dirty_log(struct vm *vm, unsigned id, unsigned long *bitmap);
 /* vm_devices.c */
 void vm_devices_init(struct vm *vm, struct uart_backend serial);
 void vm_devices_reset(struct vm *vm);
@@ -165,5 +199,10 @@ int vm_add_device(struct vm *vm, const char *kind, void *dev, struct virtio_pci 
 		  void (*destroy)(void *dev), struct error *err);
 /* vm_config.c: creates the devices the configuration asks for. */
 int vm_create_devices(struct vm *vm, struct error *err);
+/* vm_display.c: the display and input devices (one block of vm_config.c). */
+int vm_display_create(struct vm *vm, struct error *err);
+/* Sets the boot framebuffer for a Linux bzImage (screen_info); NULL when
+ * the VM has no display. */
+const struct boot_fb *vm_display_boot_fb(struct vm *vm, bool bzimage, struct boot_fb *fb);
 
 #endif

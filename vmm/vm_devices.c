@@ -79,7 +79,7 @@ int vm_add_device(struct vm *vm, const char *kind, void *dev, struct virtio_pci 
 			destroy(dev);
 		return error_set(err, "too many devices: vmdeck takes at most %d", VM_MAX_DEVICES);
 	}
-	vm->devices[vm->nr_devices++] = (struct vm_device){ kind, dev, vp, destroy };
+	vm->devices[vm->nr_devices++] = (struct vm_device){ kind, dev, vp, destroy, NULL };
 	if (vp)
 		pci_bus_reset(&vm->pci);
 	return 0;
@@ -104,9 +104,12 @@ void vm_devices_reset(struct vm *vm)
 	i8042_reset(&vm->i8042);
 	pthread_mutex_unlock(&vm->i8042.lock);
 	pm_reset(&vm->pm);
-	for (unsigned i = 0; i < vm->nr_devices; i++)
+	for (unsigned i = 0; i < vm->nr_devices; i++) {
 		if (vm->devices[i].vp)
 			virtio_pci_reset(vm->devices[i].vp);
+		if (vm->devices[i].reset)
+			vm->devices[i].reset(vm->devices[i].dev);
+	}
 	pci_bus_reset(&vm->pci);
 }
 
@@ -135,6 +138,7 @@ int vm_write_acpi(struct vm *vm, uint64_t *rsdp, struct error *err)
 		.sb_extra_opaque = &vm->pci,
 		.ecam_base = LAYOUT_PCI_ECAM,
 		.ecam_buses = LAYOUT_PCI_ECAM_BUSES,
+		.vga = vm->vga != NULL,
 	};
 	uint8_t *area = gm_ptr(&vm->mem, LAYOUT_BIOS_AREA, LAYOUT_BIOS_AREA_SIZE);
 	if (!area || !acpi_build(&cfg, area, LAYOUT_BIOS_AREA_SIZE, LAYOUT_BIOS_AREA, rsdp))

@@ -1,9 +1,100 @@
 #include <errno.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
+#include "src/log.h"
 #include "vmm/layout.h"
 #include "vmm/vm.h"
+
+/* ---- extra memslots ---------------------------------------------------------
+ * Device memory is not guest RAM (not in vm->mem, not in the e820 map); the
+ * device that owns it decides where it sits.  The slots survive resets: a
+ * new KVM VM gets them again from vm_memory_register. */
+
+static int memslot_set(struct vm *vm, unsigned id, uint64_t gpa, uint64_t size)
+{
+	const struct vm_memslot *m = &vm->memslots[id];
+	struct kvm_userspace_memory_region slot = {
+		.slot = VM_MEMSLOT_BASE + id, .flags = m->log_dirty ? KVM_MEM_LOG_DIRTY_PAGES : 0,
+		.guest_phys_addr = gpa, .memory_size = size, .userspace_addr = (uint64_t)(uintptr_t)m->hva,
+	};
+	return ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &slot);
+}
+
+static int vm_memslots_register(struct vm *vm, struct error *err)
+{
+	pthread_mutex_lock(&vm->memslot_lock);
+	int r = 0;
+	for (unsigned i = 0; i < vm->nr_memslots && r == 0; i++) {
+		struct vm_memslot *m = &vm->memslots[i];
+		m->registered = false;
+		if (!m->gpa)
+			continue;
+		r = memslot_set(vm, i, m->gpa, m->size);
+		if (r < 0)
+			error_errno(err, errno, "KVM refused device memory slot %u at %#llx", i,
+				    (unsigned long long)m->gpa);
+		else
+			m->registered = true;
+	}
+	pthread_mutex_unlock(&vm->memslot_lock);
+	return r;
+}
+
+int vm_memslot_add(struct vm *vm, void *hva, uint64_t size, bool log_dirty, struct error *err)
+{
+	pthread_mutex_lock(&vm->memslot_lock);
+	int id = (int)vm->nr_memslots;
+	if (id >= VM_MAX_MEMSLOTS)
+		id = -1;
+	else
+		vm->memslots[vm->nr_memslots++] = (struct vm_memslot){ .hva = hva, .size = size,
+									 .log_dirty = log_dirty };
+	pthread_mutex_unlock(&vm->memslot_lock);
+	if (id < 0)
+		error_set(err, "too many device memory regions: vmdeck takes at most %d", VM_MAX_MEMSLOTS);
+	return id;
+}
+
+int vm_memslot_move(struct vm *vm, unsigned id, uint64_t gpa)
+{
+	pthread_mutex_lock(&vm->memslot_lock);
+	int r = 0;
+	if (id < vm->nr_memslots) {
+		struct vm_memslot *m = &vm->memslots[id];
+		int fd = __atomic_load_n(&vm->fd, __ATOMIC_ACQUIRE);
+		if (fd >= 0 && m->registered) {
+			/* KVM moves a slot only by deleting it first. */
+			memslot_set(vm, id, m->gpa, 0);
+			m->registered = false;
+		}
+		m->gpa = gpa;
+		if (fd >= 0 && gpa) {
+			r = memslot_set(vm, id, gpa, m->size);
+			if (r < 0)
+				log_warn("KVM refused device memory slot %u at %#llx: %s", id,
+					 (unsigned long long)gpa, strerror(errno));
+			else
+				m->registered = true;
+		}
+	}
+	pthread_mutex_unlock(&vm->memslot_lock);
+	return r;
+}
+
+int vm_memslot_dirty_log(struct vm *vm, unsigned id, unsigned long *bitmap)
+{
+	pthread_mutex_lock(&vm->memslot_lock);
+	int r = -1;
+	if (id < vm->nr_memslots && vm->memslots[id].registered && vm->memslots[id].log_dirty &&
+	    __atomic_load_n(&vm->fd, __ATOMIC_ACQUIRE) >= 0) {
+		struct kvm_dirty_log log = { .slot = VM_MEMSLOT_BASE + id, .dirty_bitmap = bitmap };
+		r = ioctl(vm->fd, KVM_GET_DIRTY_LOG, &log);
+	}
+	pthread_mutex_unlock(&vm->memslot_lock);
+	return r;
+}
 
 static int map_region(struct ram_mapping *m, uint64_t size, struct error *err)
 {
@@ -48,7 +139,7 @@ int vm_memory_register(struct vm *vm, struct error *err)
 			return error_errno(err, errno, "KVM refused guest RAM slot %u (%#llx, %llu MiB)", i,
 					   (unsigned long long)r->gpa, (unsigned long long)(r->size >> 20));
 	}
-	return 0;
+	return vm_memslots_register(vm, err);
 }
 
 /* A reset hands the pages back: the next boot starts from zeroed RAM. */

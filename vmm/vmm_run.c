@@ -6,11 +6,14 @@
 
 #include "src/cli.h"
 #include "src/log.h"
+#include "vmm/keymap.h"
 #include "vmm/vmm_run.h"
+#include "vmm/vnc.h"
 
 struct runner {
 	struct vm vm;
 	struct console con;
+	struct vnc_server *vnc;            /* NULL: no display or --vnc none */
 	GMainLoop *loop;
 	guint stdin_watch, retry_timer;
 	int exit_code;
@@ -105,11 +108,28 @@ static gboolean on_signal(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* The display's VNC server, when the VM has a display. */
+static int start_vnc(struct runner *r, struct error *err)
+{
+	const struct vm_config *cfg = &r->vm.cfg;
+	struct vnc_config vc;
+	if (!r->vm.vga || vnc_parse(cfg->vnc ? cfg->vnc : "unix", cfg->name_given ? cfg->name : NULL, &vc, err) < 0)
+		return r->vm.vga ? -1 : 0;
+	if (vc.kind == VNC_NONE)
+		return 0;
+	struct vnc_devices dev = { .vga = r->vm.vga, .kbd = &r->vm.i8042, .tablet = r->vm.tablet,
+				   .keymap = keymap_find(cfg->keymap ? cfg->keymap : "us"), .name = cfg->name };
+	if (!dev.keymap)
+		return error_set(err, "--keymap takes %s, not '%s'", keymap_names(), cfg->keymap);
+	r->vnc = vnc_start(&vc, &dev, err);
+	return r->vnc ? 0 : -1;
+}
+
 static int start(struct runner *r, const struct vm_config *cfg, const struct serial_config *serial)
 {
 	struct error err;
 	if (console_open(&r->con, serial, &err) < 0 ||
-	    vm_create(&r->vm, cfg, console_backend(&r->con), &err) < 0) {
+	    vm_create(&r->vm, cfg, console_backend(&r->con), &err) < 0 || start_vnc(r, &err) < 0) {
 		fprintf(stderr, "vmdeck run: %s\n", err.msg);
 		return EXIT_USAGE;
 	}
@@ -148,6 +168,7 @@ int vmm_run(const struct vm_config *cfg, const struct serial_config *serial)
 		code = r->exit_code;
 	}
 	console_close(&r->con);
+	vnc_stop(r->vnc);
 	vm_destroy(&r->vm);
 	g_main_loop_unref(r->loop);
 	g_free(r);

@@ -5,6 +5,7 @@
 #                              firmware, and the L2 files under /l2
 #   l2-vmlinuz, l2-initrd.cpio L2: Debian's cloud kernel, busybox, virtio
 #   l1tool                     static helper, see l1tool.c
+#   l1vnc                      static VNC client for the display scenario
 # into .cache/nested/ (git-ignored, kept by `make clean`).  Only Debian
 # packages are used: kernels and busybox-static are fetched with
 # apt-get download, QEMU comes from the host's qemu-system-x86.
@@ -169,6 +170,14 @@ build_l1tool() {
 	stamp l1tool "$key"
 }
 
+build_l1vnc() {
+	key=$(key_of "$HERE/l1vnc.c")
+	fresh l1vnc "$key" && return 0
+	${HOST_CC:-cc} -std=gnu11 -O2 -Wall -Wextra -static -o "$CACHE/l1vnc" "$HERE/l1vnc.c" ||
+		cannot "cannot link a static l1vnc (is libc6-dev installed?)"
+	stamp l1vnc "$key"
+}
+
 build_l2() {
 	key="$(basename "$CLOUD_DEB") $(basename "$BB_DEB") $(key_of "$HERE/l2-init.sh" "$HERE/build-images.sh")"
 	fresh l2-initrd.cpio "$key" && return 0
@@ -224,12 +233,18 @@ build_l1() {
 	# shellcheck disable=SC2086
 	install_modules "$GENERIC_ROOT" "$stage" $L1_MODULES
 	install_with_libs "$(command -v qemu-system-x86_64)" "$stage"
+	# qemu-img checks the images the VMM under test wrote.
+	command -v qemu-img >/dev/null || cannot "qemu-img is not installed (make deps)"
+	install_with_libs "$(command -v qemu-img)" "$stage"
 	for f in $QEMU_FIRMWARE; do
 		mkdir -p "$stage$(dirname "$f")"
 		cp -L "$f" "$stage$f" || cannot "QEMU firmware $f is missing"
 	done
 	mkdir -p "$stage/l2" "$stage/payload/bin"
 	cp "$CACHE/l2-vmlinuz" "$stage/l2/vmlinuz"
+	# The display scenario boots the generic kernel as L2: the cloud one has
+	# no framebuffer drivers.
+	cp "$GENERIC_ROOT"/boot/vmlinuz-* "$stage/l2/vmlinuz-generic"
 	cp "$CACHE/l2-initrd.cpio" "$stage/l2/initrd.cpio"
 	cp "$HERE/l1-init.sh" "$stage/init"
 	chmod 755 "$stage/init"
@@ -258,6 +273,7 @@ main() {
 	CLOUD_ROOT=$(unpack "$CLOUD_DEB" kernel-cloud)
 	BB_ROOT=$(unpack "$BB_DEB" busybox)
 	build_l1tool
+	build_l1vnc
 	build_l2
 	build_l1
 	say "ready in $CACHE ($(basename "$GENERIC_DEB" .deb), $(basename "$CLOUD_DEB" .deb))"

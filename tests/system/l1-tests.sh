@@ -16,6 +16,7 @@
 set -u
 
 L2_KERNEL=/l2/vmlinuz
+L2_GENERIC=/l2/vmlinuz-generic
 L2_INITRD=/l2/initrd.cpio
 L2_CMDLINE_BASE="console=ttyS0 panic=-1 quiet"
 VMDECK=/payload/bin/vmdeck
@@ -25,7 +26,7 @@ TIMEOUT=120
 # long to exit before the scenario is declared stuck.
 GRACE=15
 LOGDIR=/tmp/l1-logs
-ALL_SCENARIOS="qemu-reference vmdeck-boot-smp vmdeck-reboot-noreboot"
+ALL_SCENARIOS="qemu-reference vmdeck-boot-smp vmdeck-reboot-noreboot vmdeck-disk vmdeck-display"
 
 # ---- running a guest and reading its output ---------------------------------
 
@@ -38,8 +39,13 @@ run_guest() {
 	shift
 	LOG=$LOGDIR/$name.log
 	{
-		l1tool run -g "$GRACE" -e "reboot: Power down" -e "reboot: Restarting system" \
-			-e "Kernel panic" "$TIMEOUT" "$@"
+		# A guest that reboots on purpose (REBOOT_IS_END=no) keeps its VMM.
+		if [ "${REBOOT_IS_END:-yes}" = yes ]; then
+			l1tool run -g "$GRACE" -e "reboot: Power down" -e "reboot: Restarting system" \
+				-e "Kernel panic" "$TIMEOUT" "$@"
+		else
+			l1tool run -g "$GRACE" -e "reboot: Power down" -e "Kernel panic" "$TIMEOUT" "$@"
+		fi
 		echo $? >"$LOGDIR/$name.rc"
 	} | tee "$LOG" | sed "s/^/[$name] /"
 	RC=$(cat "$LOGDIR/$name.rc")
@@ -118,6 +124,111 @@ scenario_vmdeck_reboot_noreboot() {
 	run_guest vmdeck-reboot-noreboot "$VMDECK" run --kernel "$L2_KERNEL" --initrd "$L2_INITRD" \
 		--cpus 2 --mem 256M --serial stdio --no-reboot --cmdline "$(l2_cmdline reboot)"
 	judge_boot vmdeck-reboot-noreboot reboot "" vmdeck-reboot
+}
+
+# The L2 generic kernel's console on the VGA, seen through the VMM's VNC
+# socket by l1vnc, which then types a line that the guest's shell reads from
+# the console and echoes on the serial port.
+scenario_vmdeck_display() {
+	sock=/tmp/l2-display.vnc
+	rm -f "$sock"
+	run_guest vmdeck-display "$VMDECK" run --kernel "$L2_GENERIC" --initrd "$L2_INITRD" \
+		--mem 256M --serial stdio --vnc "unix:$sock" \
+		--cmdline "console=tty0 console=ttyS0 panic=-1 quiet vmdeck.test=display" &
+	guest=$!
+	log=$LOGDIR/vmdeck-display.log
+	i=0
+	while [ "$i" -lt "$TIMEOUT" ] && ! grep -q "L2 display-ready" "$log" 2>/dev/null; do
+		sleep 1
+		i=$((i + 1))
+	done
+	vnc_detail="L2 never said display-ready"
+	vnc_rc=1
+	if grep -q "L2 display-ready" "$log"; then
+		l1vnc "$sock" 60 vmdeck-typed >"$LOGDIR/l1vnc.log" 2>&1
+		vnc_rc=$?
+		sed 's/^/[vmdeck-display] /' "$LOGDIR/l1vnc.log"
+		vnc_detail=$(grep "lit pixels" "$LOGDIR/l1vnc.log" | head -n 1)
+	fi
+	wait "$guest"
+	LOG=$log
+	RC=$(cat "$LOGDIR/vmdeck-display.rc")
+	why=""
+	[ "$vnc_rc" = 0 ] || why="the screen over VNC stayed black ($vnc_detail);"
+	grep -q "L2 typed vmdeck-typed" "$LOG" || why="$why the line typed over VNC never reached the guest's shell;"
+	[ "$RC" = 0 ] || why="$why exit status $RC;"
+	if [ -z "$why" ]; then
+		result vmdeck-display pass "$vnc_detail, typed line echoed, fb $(fact fb), exit 0"
+	else
+		result vmdeck-display fail "$why last line: $(last_words)"
+	fi
+}
+
+# The disk survives a guest reboot and the image stays consistent: the
+# guest's file system and checksums (l2-init.sh: scenario_disk), then
+# qemu-img check on the image the VMM wrote.
+scenario_vmdeck_disk() {
+	img=/tmp/vmdeck-disk.qcow2
+	rm -f "$img"
+	"$VMDECK" img create -q -f qcow2 "$img" 4G
+	REBOOT_IS_END=no run_guest vmdeck-disk "$VMDECK" run --kernel "$L2_KERNEL" --initrd "$L2_INITRD" \
+		--cpus 2 --mem 256M --serial stdio --disk "$img" --cmdline "$(l2_cmdline disk)"
+	why=""
+	[ "$(fact disk-bytes)" = 4294967296 ] || why="$why /dev/vda is '$(fact disk-bytes)' bytes, want 4 GiB;"
+	grep -q "L2 disk-written" "$LOG" || why="$why the first boot did not write its files;"
+	verify=$(awk '{ sub(/^[0-9]+\| /, "") } $1 == "L2" && $2 == "disk-verify" { print $3, $4 }' "$LOG")
+	[ "$verify" = "ok 5" ] || why="$why after the reboot the files checked '${verify:-nothing}', want 'ok 5';"
+	[ "$RC" = 0 ] || why="$why exit status $RC;"
+	check=$(qemu-img check "$img" 2>&1)
+	crc=$?
+	[ "$crc" = 0 ] || why="$why qemu-img check says ($crc): $(echo "$check" | tr '\n' ' ' | cut -c1-120);"
+	used=$(du -k "$img" | cut -f1)
+	metric vmdeck-disk-image-kib "$used" KiB
+	if [ -z "$why" ]; then
+		result vmdeck-disk pass "5 files verified after a reboot, qemu-img check clean, image ${used} KiB"
+	else
+		result vmdeck-disk fail "$why last line: $(last_words)"
+	fi
+	rm -f "$img"
+}
+
+# Milliseconds between two L2 lines' stamps.
+span_ms() {
+	awk -v a="$1" -v b="$2" '{ split($0, f, "|") } index($0, "L2 " a) { s = f[1] } index($0, "L2 " b) { e = f[1] }
+		END { if (s != "" && e != "") print e - s }' "$LOG"
+}
+
+# 256 MiB written then read with O_DIRECT on a fresh growable qcow2.
+disk_bench() {
+	name=$1
+	prefix=$2
+	img=/tmp/bench.qcow2
+	shift 2
+	rm -f "$img"
+	"$VMDECK" img create -q -f qcow2 "$img" 1G
+	run_guest "$name" "$@"
+	w=$(span_ms bench-write-start bench-write-end)
+	r=$(span_ms bench-read-start bench-read-end)
+	if [ -n "$w" ] && [ -n "$r" ] && ! grep -q "bench-.*-failed" "$LOG"; then
+		metric "$prefix-disk-write-ms" "$w" ms
+		metric "$prefix-disk-read-ms" "$r" ms
+		result "$name" pass "256 MiB written in $w ms, read in $r ms"
+	else
+		result "$name" fail "no timings; last line: $(last_words)"
+	fi
+	rm -f "$img"
+}
+
+scenario_vmdeck_diskbench() {
+	disk_bench vmdeck-diskbench vmdeck "$VMDECK" run --kernel "$L2_KERNEL" --initrd "$L2_INITRD" \
+		--cpus 2 --mem 256M --serial stdio --disk /tmp/bench.qcow2 --cmdline "$(l2_cmdline diskbench)"
+}
+
+scenario_qemu_diskbench() {
+	disk_bench qemu-diskbench qemu qemu-system-x86_64 -enable-kvm -cpu host -smp 2 -m 256M \
+		-nographic -no-reboot -kernel "$L2_KERNEL" -initrd "$L2_INITRD" \
+		-drive file=/tmp/bench.qcow2,if=virtio,format=qcow2,cache=writeback \
+		-append "$(l2_cmdline diskbench)"
 }
 
 # ---- driver -------------------------------------------------------------------

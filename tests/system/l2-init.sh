@@ -60,6 +60,66 @@ scenario_reboot() {
 	reboot -f
 }
 
+# The display: the kernel's framebuffer console (vesafb from screen_info)
+# shows text, and a line typed on the PS/2 keyboard (over VNC) reaches a
+# shell reading the console's terminal.
+scenario_display() {
+	echo "L2 fb $(tr ' ' '_' </sys/class/graphics/fb0/name 2>/dev/null || echo none)"
+	echo "L2 serio $(ls /sys/bus/serio/devices 2>/dev/null | wc -l)"
+	echo "vmdeck display scenario: type a line" >/dev/tty1
+	echo "L2 display-ready"
+	read -r line </dev/tty1
+	echo "L2 typed $line"
+	poweroff -f
+}
+
+# /dev/vda across a reboot: the first boot makes a file system and writes
+# files with known checksums, syncs and reboots; the second boot finds the
+# file system and checks every file.  The checksums travel on the disk.
+scenario_disk() {
+	if [ ! -b /dev/vda ]; then
+		echo "L2 disk-missing"
+		poweroff -f
+	fi
+	echo "L2 disk-bytes $(($(cat /sys/block/vda/size) * 512))"
+	mkdir -p /mnt
+	if mount /dev/vda /mnt 2>/dev/null; then
+		if [ -f /mnt/SUMS ] && (cd /mnt && sha256sum -c SUMS >/dev/null 2>&1); then
+			echo "L2 disk-verify ok $(wc -l </mnt/SUMS)"
+		else
+			echo "L2 disk-verify failed"
+		fi
+		umount /mnt
+		poweroff -f
+	fi
+	mke2fs -q /dev/vda || echo "L2 disk-mkfs failed"
+	mount /dev/vda /mnt || echo "L2 disk-mount failed"
+	for i in 1 2 3 4 5; do
+		dd if=/dev/urandom of="/mnt/file$i" bs=1024 count=$((i * 700)) 2>/dev/null
+	done
+	(cd /mnt && sha256sum file* >SUMS)
+	sync
+	umount /mnt
+	echo "L2 disk-written"
+	reboot -f
+}
+
+# Sequential throughput of /dev/vda past the page cache (O_DIRECT); the
+# timestamps l1tool puts on these lines give the durations.
+scenario_diskbench() {
+	if [ ! -b /dev/vda ]; then
+		echo "L2 disk-missing"
+		poweroff -f
+	fi
+	echo "L2 bench-write-start"
+	dd if=/dev/zero of=/dev/vda bs=1M count=256 oflag=direct 2>/dev/null || echo "L2 bench-write-failed"
+	echo "L2 bench-write-end"
+	echo "L2 bench-read-start"
+	dd if=/dev/vda of=/dev/null bs=1M count=256 iflag=direct 2>/dev/null || echo "L2 bench-read-failed"
+	echo "L2 bench-read-end"
+	poweroff -f
+}
+
 # For a person at the console: vmdeck.test=shell.
 scenario_shell() {
 	setsid cttyhack sh

@@ -41,7 +41,7 @@ shift $((OPTIND - 1))
 [ $# -eq 1 ] || { echo "usage: run-l1.sh [-t SECONDS] [-a PARAMS] VMDECK_BIN" >&2; exit 2; }
 vmdeck=$1
 
-for f in l1-vmlinuz l1-base.cpio l1tool; do
+for f in l1-vmlinuz l1-base.cpio l1tool l1vnc; do
 	[ -f "$CACHE/$f" ] || { echo "run-l1.sh: $CACHE/$f missing: run build-images.sh" >&2; exit 2; }
 done
 [ -x "$vmdeck" ] || { echo "run-l1.sh: $vmdeck is not an executable" >&2; exit 2; }
@@ -59,6 +59,7 @@ stage_payload() {
 		cp -L "$lib" "$stage$lib"
 	done
 	cp "$CACHE/l1tool" "$stage/payload/bin/l1tool"
+	cp "$CACHE/l1vnc" "$stage/payload/bin/l1vnc"
 	cp "$HERE/l1-tests.sh" "$stage/payload/l1-tests.sh"
 	chmod 755 "$stage/payload/l1-tests.sh"
 	(cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) >"$work/payload.cpio"

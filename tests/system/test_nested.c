@@ -57,6 +57,8 @@ static const char *const scenario_names[] = {
 	"qemu-reference",
 	"vmdeck-boot-smp",
 	"vmdeck-reboot-noreboot",
+	"vmdeck-disk",
+	"vmdeck-display",
 };
 
 static double now_s(void)
@@ -316,17 +318,14 @@ static void test_l1_harness(void **state)
 	}
 }
 
-/* One cmocka test per scenario, named after it. */
-#define SCENARIO_TEST(i) { .name = scenario_names[i], .test_func = test_scenario, \
-			   .initial_state = (void *)scenario_names[i] }
+#define N_SCENARIOS (sizeof(scenario_names) / sizeof(scenario_names[0]))
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_l1_harness),
-		SCENARIO_TEST(0),
-		SCENARIO_TEST(1),
-		SCENARIO_TEST(2),
-	};
+	/* The harness check, then one cmocka test per scenario, named after it. */
+	struct CMUnitTest tests[1 + N_SCENARIOS] = { cmocka_unit_test(test_l1_harness) };
+	for (size_t i = 0; i < N_SCENARIOS; i++)
+		tests[1 + i] = (struct CMUnitTest){ .name = scenario_names[i], .test_func = test_scenario,
+						    .initial_state = (void *)scenario_names[i] };
 	return cmocka_run_group_tests_name("nested", tests, group_setup, NULL);
 }

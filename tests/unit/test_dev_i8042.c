@@ -240,12 +240,12 @@ static void reset_line(void **state)
 static void aux_port_and_write_to_output(void **state)
 {
 	struct fixture *f = *state;
-	cmd(f, 0xd4);                           /* to the mouse: nobody answers */
+	cmd(f, 0xd4);                           /* to the mouse: enable, acknowledged */
 	data_wr(f, 0xf4);
 	assert_int_equal(status(f) & (I8042_STS_OBF | I8042_STS_AUXOBF), I8042_STS_OBF | I8042_STS_AUXOBF);
 	assert_int_equal(f->aux.level, 0);      /* AUXINT is off */
 	assert_int_equal(f->kbd.level, 0);      /* and it is not a keyboard byte */
-	EXPECT(f, 0xfe);
+	EXPECT(f, 0xfa);
 	cmd(f, 0x60);
 	data_wr(f, 0x47);                       /* KBDINT | AUXINT | SYS | XLATE */
 	cmd(f, 0xd3);                           /* write to the aux output */

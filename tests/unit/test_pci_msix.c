@@ -338,6 +338,24 @@ static void test_disabled_delivers_nothing(void **state)
 }
 
 /* The GSI router without a KVM VM (vm_fd -1): no ioctl, state only. */
+/* The device chooses the vector count; more than the table holds is a
+ * sentence, not an overflow. */
+static void test_vector_count_is_bounded(void **state)
+{
+	struct pci_device d;
+	struct irq_router r;
+	struct msix m;
+	struct error err;
+	pci_device_init(&d, "too-many", 0x1af4, 0x1042, 0x018000, 1);
+	irq_router_init(&r);
+	assert_int_equal(msix_init(&m, &d, &r, MSIX_MAX_VECTORS + 1, 1, 0, 0x800, &err), -1);
+	assert_non_null(strstr(err.msg, "asks for 65 MSI-X vectors"));
+	msix_destroy(&m);
+	assert_int_equal(msix_init(&m, &d, &r, 0, 1, 0, 0x800, &err), -1);
+	msix_destroy(&m);
+	irq_router_destroy(&r);
+}
+
 static void test_irq_router(void **state)
 {
 	struct irq_router *r = malloc(sizeof(*r));
@@ -389,6 +407,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_capability, setup, teardown),
+		cmocka_unit_test(test_vector_count_is_bounded),
 		cmocka_unit_test_setup_teardown(test_reset_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_table_access_widths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_masked_vector_pends_then_fires_on_unmask, setup, teardown),

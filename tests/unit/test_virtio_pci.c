@@ -513,9 +513,11 @@ static void test_queue_outside_ram_needs_reset(void **state)
 	queue_setup(f, 1, QMAX, 0x4008, 0x5000, 0x6000);
 	assert_int_equal(crd(f, QENABLE, 2), 0);
 	assert_int_equal(f->vp.bad_chains, 3);
-	/* The driver cannot clear NEEDS_RESET except by resetting. */
+	/* The driver cannot clear NEEDS_RESET except by resetting, and a device
+	 * in that state is not started. */
 	set_status(f, ACK | DRIVER | FEAT_OK | DRIVER_OK);
 	assert_true(status(f) & NEEDS_RESET);
+	assert_int_equal(dev_of(&f->vp)->activated, 0);
 	set_status(f, 0);
 	assert_int_equal(status(f), 0);
 	negotiate(f, good_features);
