@@ -24,7 +24,8 @@ mkdir -p "$log_dir"
 "$top/tests/system/build-images.sh" || exit $?
 # Under TCG a MiB takes about a second each way: give each guest room.
 per_guest=$((120 + mib * 4))
-"$top/tests/system/run-l1.sh" -t $((60 + rounds * 2 * (per_guest + 30))) \
+# L1's console can stay quiet for as long as a transfer runs.
+"$top/tests/system/run-l1.sh" -t $((60 + rounds * 2 * (per_guest + 30))) -i $((per_guest + 30)) \
 	-a "vmdeck.scenarios=vmdeck-net-bench,qemu-net-bench vmdeck.repeat=$rounds vmdeck.netmib=$mib vmdeck.timeout=$per_guest" \
 	"${VMDECK_BIN:-$top/bin/vmdeck}" >"$log" 2>&1 || true
 

@@ -332,19 +332,42 @@ scenario_vmdeck_net_restrict() {
 # arrives, L2 times both directions, busybox time gives the VMM's CPU time
 # (guest included, boot included).  Run by tests/bench/nested-net.sh.
 NET_MIB=64
+# Each round listens on two fresh ports (NET_PORT, NET_PORT + 1): a round
+# that failed half-way cannot leave a listener behind that the next round's
+# guest talks to instead.
+NET_PORT=5000
+
+# Starts nc with its pid in /tmp/nc-$1.pid (the pipeline's $! is not nc's),
+# listening on port $1.
+nc_listen() {
+	sh -c 'echo $$ >"/tmp/nc-$1.pid"; exec nc -l -p "$1"' nc "$1"
+}
 
 bench_listeners() {
 	net_services
-	rm -f /tmp/up-bytes
+	NET_PORT=$((NET_PORT + 2))
+	rm -f "/tmp/up-bytes-$NET_PORT"
 	# busybox nc ends when its stdin does: the receiver's never ends.
-	(sleep 3600 | nc -l -p 5001 | wc -c >/tmp/up-bytes) &
-	(dd if=/dev/zero bs=65536 count=$((NET_MIB * 16)) 2>/dev/null | nc -l -p 5002) &
+	(sleep 3600 | nc_listen "$NET_PORT" | wc -c >"/tmp/up-bytes-$NET_PORT") &
+	(dd if=/dev/zero bs=65536 count=$((NET_MIB * 16)) 2>/dev/null | nc_listen $((NET_PORT + 1))) &
+	sleep 1                       # both listen before the guest connects
+}
+
+net_bench_cmdline() {
+	echo "$(l2_cmdline net_bench) vmdeck.netmib=$NET_MIB vmdeck.netport=$NET_PORT"
 }
 
 judge_bench() {
-	sleep 1                       # the upload's counter finishes writing
+	# A complete upload: the guest closed, nc ended and wc wrote its count.
+	i=0
+	while [ $i -lt 10 ] && [ ! -s "/tmp/up-bytes-$NET_PORT" ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	# Whatever did not complete: its listeners go now.
+	kill "$(cat "/tmp/nc-$NET_PORT.pid")" "$(cat "/tmp/nc-$((NET_PORT + 1)).pid")" 2>/dev/null
 	up=$(fact net-up-s) down=$(fact net-down-s)
-	upb=$(tr -d ' ' </tmp/up-bytes 2>/dev/null) downb=$(fact net-down-bytes)
+	upb=$(tr -d ' ' <"/tmp/up-bytes-$NET_PORT" 2>/dev/null) downb=$(fact net-down-bytes)
 	cpu=$(awk '{ sub(/^[0-9]+\| /, "") } $1 == "VMM-CPU" { print $2 + $3 }' "$LOG")
 	want=$((NET_MIB * 1048576))
 	if [ "$upb" = "$want" ] && [ "$downb" = "$want" ] && [ "$RC" = 0 ]; then
@@ -354,14 +377,14 @@ judge_bench() {
 		metric "$1-vmm-cpu-s" "$cpu" s
 		result "$1" pass "up $up s, down $down s, $NET_MIB MiB each way, VMM CPU $cpu s"
 	else
-		result "$1" fail "up ${up:-?} s (${upb:-?} of $want bytes), down ${down:-?} s (${downb:-?} bytes), exit status $RC"
+		result "$1" fail "up ${up:-?} s (${upb:-?} of $want bytes), down ${down:-?} s (${downb:-?} bytes), exit status $RC; last line: $(last_words)"
 	fi
 }
 
 scenario_vmdeck_net_bench() {
 	bench_listeners
 	run_guest vmdeck-net-bench time -f "VMM-CPU %U %S" "$VMDECK" run --kernel "$L2_KERNEL" \
-		--initrd "$L2_INITRD" --mem 256M --net user --cmdline "$(l2_cmdline net_bench) vmdeck.netmib=$NET_MIB"
+		--initrd "$L2_INITRD" --mem 256M --net user --cmdline "$(net_bench_cmdline)"
 	judge_bench vmdeck-net-bench
 }
 
@@ -369,7 +392,7 @@ scenario_qemu_net_bench() {
 	bench_listeners
 	run_guest qemu-net-bench time -f "VMM-CPU %U %S" qemu-system-x86_64 -enable-kvm -cpu host -m 256M \
 		-nographic -no-reboot -kernel "$L2_KERNEL" -initrd "$L2_INITRD" \
-		-append "$(l2_cmdline net_bench) vmdeck.netmib=$NET_MIB" \
+		-append "$(net_bench_cmdline)" \
 		-netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile=
 	judge_bench qemu-net-bench
 }

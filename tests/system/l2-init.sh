@@ -200,19 +200,22 @@ scenario_net_restrict() {
 	poweroff -f
 }
 
-# The throughput benchmark: vmdeck.netmib= MiB (default 64) to L1's nc and
-# as much back, timed here.  busybox nc ends when its stdin does, so the
-# receiving one reads from a FIFO that stays open.
+# The throughput benchmark: vmdeck.netmib= MiB (default 64) to L1's nc on
+# port vmdeck.netport= (default 5002) and as much back from the next port,
+# timed here.  busybox nc ends when its stdin does, so the receiving one
+# reads from a FIFO that stays open.
 scenario_net_bench() {
 	net_up
 	mib=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^vmdeck\.netmib=//p')
+	port=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^vmdeck\.netport=//p')
+	port=${port:-5002}
 	count=$((${mib:-64} * 16))
 	mkfifo /tmp/hold
 	exec 3<>/tmp/hold
 	t0=$(cut -d' ' -f1 /proc/uptime)
-	dd if=/dev/zero bs=65536 count=$count 2>/dev/null | nc 10.0.2.2 5001
+	dd if=/dev/zero bs=65536 count=$count 2>/dev/null | nc 10.0.2.2 "$port"
 	t1=$(cut -d' ' -f1 /proc/uptime)
-	nc 10.0.2.2 5002 <&3 | wc -c >/tmp/down-bytes
+	nc 10.0.2.2 $((port + 1)) <&3 | wc -c >/tmp/down-bytes
 	t2=$(cut -d' ' -f1 /proc/uptime)
 	exec 3>&-
 	echo "L2 net-up-s $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
