@@ -30,8 +30,10 @@ static const char run_help[] =
 	"  --disk SPEC          a virtio disk: FILE[,format=qcow2|raw][,readonly=on]\n"
 	"                       [,cache=writeback|none|unsafe]; repeatable (up to 8), the\n"
 	"                       guest sees /dev/vda, /dev/vdb, ... in this order\n"
-	"  --name NAME          the VM's name, used for its sockets (default: the first\n"
-	"                       free of vm, vm-2, vm-3, ...)\n"
+	"  --name NAME          the VM's name, used for its sockets: the control socket\n"
+	"                       $XDG_RUNTIME_DIR/vmdeck/NAME.sock (/tmp/vmdeck-UID/ without\n"
+	"                       XDG_RUNTIME_DIR) and NAME.vnc (default: the first free of vm,\n"
+	"                       vm-2, vm-3, ...)\n"
 	"  --display MODE       vga (default): a VGA with Bochs VBE and a virtio tablet;\n"
 	"                       vga,tablet=off: without the tablet; none: no display\n"
 	"  --vnc WHERE          the display's VNC server: unix (default, the socket\n"
@@ -52,6 +54,14 @@ static const char run_help[] =
 	"                         net=ADDR/PREFIX  another guest network (default 10.0.2.0/24)\n"
 	"                         mac=52:54:00:12:34:56  the card's MAC address\n"
 	"                         capture=FILE  write the guest's traffic to FILE (pcap)\n"
+	"  --control PATH       the control socket's path instead, or none for no socket\n"
+	"  --balloon[=OPTS]     a virtio-balloon device; OPTS: stats=SECONDS (guest memory\n"
+	"                       statistics interval, default 2, 0: never), deflate-on-oom=on|off,\n"
+	"                       free-page-reporting=on|off (both on by default), or off\n"
+	"  --stats-interval SECS  how often the VMM samples its statistics (default 1;\n"
+	"                       0: only when a client asks)\n"
+	"\n"
+	"`vmdeck ctl` and `vmdeck stats` talk to a running VM through its control socket.\n"
 	"\n"
 	"With --serial stdio on a terminal, the terminal is in raw mode and Ctrl-A is the\n"
 	"escape key: Ctrl-A x stops the VM, Ctrl-A h lists the other keys.\n"
@@ -68,14 +78,27 @@ const struct cli_cmd cmd_run_entry = {
 	.args = "--kernel FILE [--initrd FILE] [--cmdline STR] [--mem SIZE] [--cpus N] "
 		"[--serial stdio|file:PATH|socket:PATH|none] [--no-reboot] [--disk SPEC]... [--name NAME] "
 		"[--display vga|none] [--vnc unix|unix:PATH|tcp:[ADDR:]PORT|none] [--keymap us|de|fr] "
-		"[--net none|user[,OPTIONS]]",
+		"[--net none|user[,OPTIONS]] [--control PATH|none] [--balloon[=OPTS]] [--stats-interval SECS]",
 	.summary = "boot a kernel in a VM in the foreground, serial console on stdio",
 	.help = run_help,
 	.exec = exec_run,
 };
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_SERIAL, OPT_NO_REBOOT,
-       OPT_DISK, OPT_NAME, OPT_DISPLAY, OPT_VNC, OPT_KEYMAP, OPT_NET };
+       OPT_DISK, OPT_NAME, OPT_DISPLAY, OPT_VNC, OPT_KEYMAP, OPT_NET, OPT_CONTROL, OPT_BALLOON,
+       OPT_STATS_INTERVAL };
+
+/* Seconds with an optional fraction, as milliseconds. */
+static int parse_interval(const char *s, unsigned *ms)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (!*s || *end || errno || !(v >= 0) || v > 3600 || (v > 0 && v < 0.01))
+		return -1;
+	*ms = (unsigned)(v * 1000 + 0.5);
+	return 0;
+}
 
 /* Display options are checked here so that mistakes exit with status 2. */
 static int check_display(const struct cli_cmd *cmd, const struct vm_config *cfg)
@@ -131,11 +154,14 @@ static int exec_run(int argc, char **argv)
 		{ "vnc", required_argument, NULL, OPT_VNC },
 		{ "keymap", required_argument, NULL, OPT_KEYMAP },
 		{ "net", required_argument, NULL, OPT_NET },
+		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "balloon", optional_argument, NULL, OPT_BALLOON },
+		{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cli_cmd *cmd = &cmd_run_entry;
 	struct vm_config cfg = { .name = "vm", .mem = DEFAULT_MEM, .cpus = 1, .cmdline = DEFAULT_CMDLINE,
-				 .kvm_path = getenv("VMDECK_KVM_DEVICE") };
+				 .kvm_path = getenv("VMDECK_KVM_DEVICE"), .stats_interval_ms = 1000 };
 	struct serial_config serial = { .kind = SERIAL_STDIO };
 	struct error err;
 	optind = 1;
@@ -180,6 +206,17 @@ static int exec_run(int argc, char **argv)
 		case OPT_NET:
 			if (check_net(cmd, &cfg, optarg) != 0)
 				return EXIT_USAGE;
+			break;
+		case OPT_CONTROL:
+			if (!*optarg)
+				return cli_usage_error(cmd, "--control takes a socket path or none");
+			cfg.control = optarg;
+			break;
+		case OPT_BALLOON: cfg.balloon = optarg ? optarg : ""; break;
+		case OPT_STATS_INTERVAL:
+			if (parse_interval(optarg, &cfg.stats_interval_ms) < 0)
+				return cli_usage_error(cmd, "--stats-interval takes seconds between 0.01 and 3600, "
+						       "or 0, not '%s'", optarg);
 			break;
 		case ':':
 			return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);

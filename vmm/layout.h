@@ -49,6 +49,7 @@
 #define PORT_POST              0x80
 #define PORT_IODELAY           0xED
 #define PORT_COM1              0x3F8
+#define PORT_PVPANIC           0x505         /* QEMU's ISA pvpanic port */
 #define PORT_ACPI_PM           0x600         /* PM1a_EVT, PM1a_CNT, PM_TMR, GPE0 */
 #define PORT_PCI_CONF_ADDR     0xCF8
 #define PORT_RESET_CTL         0xCF9

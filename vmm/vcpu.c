@@ -35,6 +35,7 @@ int vcpu_create(struct vm *vm, struct vcpu *v, unsigned id, struct error *err)
 	memset(v, 0, sizeof(*v));
 	v->vm = vm;
 	v->id = id;
+	v->stats_fd = -1;
 	v->fd = ioctl(vm->fd, KVM_CREATE_VCPU, (unsigned long)id);
 	if (v->fd < 0)
 		return error_errno(err, errno, "KVM could not create vCPU %u", id);
@@ -54,6 +55,10 @@ int vcpu_create(struct vm *vm, struct vcpu *v, unsigned id, struct error *err)
 	memcpy(c.e, t.e, t.nr * sizeof(t.e[0]));
 	if (ioctl(v->fd, KVM_SET_CPUID2, &c) < 0)
 		return error_errno(err, errno, "KVM refused the CPUID of vCPU %u", id);
+	/* Now or never: the ioctl waits for the vCPU mutex, which KVM_RUN
+	 * holds.  The statistics read it later without disturbing the vCPU. */
+	if (vm->kvm.stats_fd)
+		v->stats_fd = ioctl(v->fd, KVM_GET_STATS_FD, NULL);
 	install_kick_handler();
 	return vcpu_set_firmware_msrs(v, err);
 }
@@ -64,8 +69,10 @@ void vcpu_destroy(struct vcpu *v)
 		munmap(v->run, (size_t)v->vm->kvm.run_size);
 	if (v->fd >= 0)
 		close(v->fd);
+	if (v->stats_fd >= 0)
+		close(v->stats_fd);
 	v->run = NULL;
-	v->fd = -1;
+	v->fd = v->stats_fd = -1;
 }
 
 void vcpu_kick(struct vcpu *v)
@@ -215,6 +222,7 @@ void *vcpu_thread(void *arg)
 	char name[16];
 	snprintf(name, sizeof(name), "vcpu%u", v->id);
 	pthread_setname_np(pthread_self(), name);
+	__atomic_store_n(&v->tid, (int)gettid(), __ATOMIC_RELEASE);
 
 	while (wait_runnable(v)) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {

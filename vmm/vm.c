@@ -90,7 +90,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct uart_backend se
 	if (!vm->vcpus)
 		return error_set(err, "out of memory");
 	for (unsigned i = 0; i < cfg->cpus; i++)
-		vm->vcpus[i].fd = -1;
+		vm->vcpus[i].fd = vm->vcpus[i].stats_fd = -1;
 	if (vm_memory_map(vm, err) < 0)
 		return -1;
 	vm_devices_init(vm, serial);
@@ -274,6 +274,25 @@ enum vm_request vm_take_request(struct vm *vm)
 	vm->request = VM_REQ_NONE;
 	pthread_mutex_unlock(&vm->lock);
 	return req;
+}
+
+void vm_note_event(struct vm *vm, unsigned events)
+{
+	pthread_mutex_lock(&vm->lock);
+	vm->events |= events;
+	pthread_mutex_unlock(&vm->lock);
+	uint64_t one = 1;
+	if (write(vm->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_debug("wake_fd: %s", strerror(errno));
+}
+
+unsigned vm_take_events(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	unsigned ev = vm->events;
+	vm->events = 0;
+	pthread_mutex_unlock(&vm->lock);
+	return ev;
 }
 
 void vm_pause(struct vm *vm)

@@ -14,7 +14,9 @@
 #include "vmm/boot.h"
 #include "vmm/bus.h"
 #include "vmm/dev_i8042.h"
+#include "vmm/dev_counters.h"
 #include "vmm/dev_pm.h"
+#include "vmm/dev_pvpanic.h"
 #include "vmm/dev_rtc.h"
 #include "vmm/dev_sink.h"
 #include "vmm/dev_uart.h"
@@ -38,6 +40,7 @@ struct vm_device {
 	struct virtio_pci *vp;        /* NULL when it is not a virtio device */
 	void (*destroy)(void *dev);
 	void (*reset)(void *dev);     /* optional, on a VM reset (non-virtio devices) */
+	dev_counters_fn counters;     /* NULL: no counters for the statistics */
 };
 
 #define VM_MIN_MEM (8ull << 20)
@@ -60,6 +63,10 @@ struct vm_config {
 	const char *vnc;         /* NULL: "unix" (the default socket) */
 	const char *keymap;      /* NULL: "us" */
 	const char *net;         /* --net specification; NULL: no network card */
+	/* Balloon, statistics and the control socket */
+	const char *balloon;          /* --balloon options ("" = defaults); NULL: no balloon */
+	const char *control;          /* --control PATH, or "none"; NULL: from the name */
+	unsigned stats_interval_ms;   /* statistics sampling; 0: only when asked */
 };
 
 /* Ranked: a stronger request replaces a weaker pending one. */
@@ -78,6 +85,8 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool started;
+	int tid;                      /* the thread's kernel id, for /proc statistics */
+	int stats_fd;                 /* KVM_GET_STATS_FD, or -1; opened before the vCPU runs */
 	uint64_t exits, exits_io, exits_mmio;
 };
 
@@ -138,6 +147,14 @@ struct vm {
 	unsigned parked;                  /* vCPUs waiting while paused */
 	int wake_fd;                      /* eventfd: the main loop has work */
 	char crash_msg[512];
+	struct pvpanic pvpanic;
+	unsigned events;                  /* VM_EVENT_* bits the main loop has not taken */
+};
+
+/* Guest events that are not requests: the VM carries on. */
+enum {
+	VM_EVENT_PANIC = 1,               /* the guest kernel panicked (pvpanic) */
+	VM_EVENT_CRASH_LOADED = 2,        /* it loaded a crash kernel (pvpanic) */
 };
 
 /* Validates CFG, opens KVM, reads the kernel and initrd, maps RAM, creates
@@ -160,6 +177,10 @@ void vm_request(struct vm *vm, enum vm_request req);
 void vm_crash(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Takes the pending request (and clears it). */
 enum vm_request vm_take_request(struct vm *vm);
+/* Notes guest events for the main loop (any thread); the main loop takes
+ * them after vm_take_request. */
+void vm_note_event(struct vm *vm, unsigned events);
+unsigned vm_take_events(struct vm *vm);
 
 void vm_pause(struct vm *vm);
 void vm_resume(struct vm *vm);
@@ -197,6 +218,10 @@ int vm_devices_attach_kvm(struct vm *vm, int fd, struct error *err);
 /* Takes ownership of DEV; a virtio device (VP) goes on the PCI bus. */
 int vm_add_device(struct vm *vm, const char *kind, void *dev, struct virtio_pci *vp,
 		  void (*destroy)(void *dev), struct error *err);
+/* Gives the statistics DEV's counters (DEV as passed to vm_add_device). */
+void vm_set_device_counters(struct vm *vm, void *dev, dev_counters_fn counters);
+/* The first device of KIND, or NULL. */
+struct vm_device *vm_find_device(struct vm *vm, const char *kind);
 /* vm_config.c: creates the devices the configuration asks for. */
 int vm_create_devices(struct vm *vm, struct error *err);
 /* vm_display.c: the display and input devices (one block of vm_config.c). */

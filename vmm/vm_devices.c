@@ -35,6 +35,12 @@ static void guest_poweroff(void *opaque)
 	vm_request(opaque, VM_REQ_POWEROFF);
 }
 
+static void guest_panic(void *opaque, unsigned bits)
+{
+	vm_note_event(opaque, ((bits & PVPANIC_PANICKED) ? VM_EVENT_PANIC : 0) |
+			      ((bits & PVPANIC_CRASH_LOADED) ? VM_EVENT_CRASH_LOADED : 0));
+}
+
 static void must_register(struct bus *bus, uint64_t base, uint64_t len, const struct bus_ops *ops,
 			  void *opaque, const char *name)
 {
@@ -60,6 +66,8 @@ void vm_devices_init(struct vm *vm, struct uart_backend serial)
 	must_register(&vm->pio, PORT_RESET_CTL, 1, &reset_ctl_ops, &vm->pm, "reset-control");
 	must_register(&vm->pio, PORT_POST, 1, &sink_bus_ops, &vm->post, "post-code");
 	must_register(&vm->pio, PORT_IODELAY, 1, &sink_bus_ops, &vm->iodelay, "io-delay");
+	pvpanic_init(&vm->pvpanic, guest_panic, vm);
+	must_register(&vm->pio, PORT_PVPANIC, 1, &pvpanic_bus_ops, &vm->pvpanic, "pvpanic");
 
 	irq_router_init(&vm->router);
 	pci_bus_init(&vm->pci, &vm->pio, &vm->mmio, kvm_irq_set, vm);
@@ -79,10 +87,25 @@ int vm_add_device(struct vm *vm, const char *kind, void *dev, struct virtio_pci 
 			destroy(dev);
 		return error_set(err, "too many devices: vmdeck takes at most %d", VM_MAX_DEVICES);
 	}
-	vm->devices[vm->nr_devices++] = (struct vm_device){ kind, dev, vp, destroy, NULL };
+	vm->devices[vm->nr_devices++] = (struct vm_device){ .kind = kind, .dev = dev, .vp = vp, .destroy = destroy };
 	if (vp)
 		pci_bus_reset(&vm->pci);
 	return 0;
+}
+
+void vm_set_device_counters(struct vm *vm, void *dev, dev_counters_fn counters)
+{
+	for (unsigned i = 0; i < vm->nr_devices; i++)
+		if (vm->devices[i].dev == dev)
+			vm->devices[i].counters = counters;
+}
+
+struct vm_device *vm_find_device(struct vm *vm, const char *kind)
+{
+	for (unsigned i = 0; i < vm->nr_devices; i++)
+		if (!strcmp(vm->devices[i].kind, kind))
+			return &vm->devices[i];
+	return NULL;
 }
 
 int vm_devices_attach_kvm(struct vm *vm, int fd, struct error *err)
@@ -129,13 +152,21 @@ void vm_devices_destroy(struct vm *vm)
 	bus_destroy(&vm->mmio);
 }
 
+/* Devices in \_SB beyond the fixed ones: the PCI root bridge and pvpanic. */
+static void sb_devices_aml(struct aml *a, void *opaque)
+{
+	struct vm *vm = opaque;
+	pci_bus_aml(a, &vm->pci);
+	pvpanic_aml(a);
+}
+
 int vm_write_acpi(struct vm *vm, uint64_t *rsdp, struct error *err)
 {
 	struct acpi_config cfg = {
 		.nr_cpus = vm->cfg.cpus,
 		.ioapic_id = 0,   /* what the in-kernel IOAPIC reports, as on QEMU */
-		.sb_extra = pci_bus_aml,
-		.sb_extra_opaque = &vm->pci,
+		.sb_extra = sb_devices_aml,
+		.sb_extra_opaque = vm,
 		.ecam_base = LAYOUT_PCI_ECAM,
 		.ecam_buses = LAYOUT_PCI_ECAM_BUSES,
 		.vga = vm->vga != NULL,

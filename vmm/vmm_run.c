@@ -7,11 +7,13 @@
 #include "src/cli.h"
 #include "src/log.h"
 #include "vmm/keymap.h"
+#include "vmm/vmm_ctl.h"
 #include "vmm/vmm_run.h"
 #include "vmm/vnc.h"
 
 struct runner {
 	struct vm vm;
+	struct vmm_ctl ctl;               /* control socket and statistics */
 	struct console con;
 	struct vnc_server *vnc;            /* NULL: no display or --vnc none */
 	GMainLoop *loop;
@@ -22,6 +24,7 @@ struct runner {
 
 static void finish(struct runner *r, int code, const char *msg)
 {
+	vmm_ctl_stopping(&r->ctl, code, msg);
 	r->exit_code = code;
 	if (msg)
 		snprintf(r->final_msg, sizeof(r->final_msg), "%s", msg);
@@ -37,16 +40,20 @@ static void handle_request(struct runner *r, enum vm_request req)
 	case VM_REQ_RESET:
 		if (r->vm.cfg.no_reboot) {
 			finish(r, EXIT_OK, "the guest rebooted and --no-reboot is set: stopping");
-		} else if (vm_reset(&r->vm, &err) < 0) {
+		} else if (vmm_ctl_rebooting(&r->ctl), vm_reset(&r->vm, &err) < 0) {
 			char msg[600];
 			snprintf(msg, sizeof(msg), "error: the guest rebooted and the new boot failed: %s", err.msg);
 			finish(r, EXIT_FAIL, msg);
+		} else {
+			vmm_ctl_rebooted(&r->ctl);
 		}
 		break;
 	case VM_REQ_QUIT:
+		vmm_ctl_stopping(&r->ctl, EXIT_OK, "stopped from the control socket");
 		finish(r, EXIT_OK, NULL);
 		break;
 	case VM_REQ_POWEROFF:
+		vmm_ctl_stopping(&r->ctl, EXIT_OK, "the guest powered off");
 		finish(r, EXIT_OK, NULL);
 		break;
 	case VM_REQ_CRASH: {
@@ -54,6 +61,7 @@ static void handle_request(struct runner *r, enum vm_request req)
 		pthread_mutex_lock(&r->vm.lock);
 		snprintf(msg, sizeof(msg), "error: %s", r->vm.crash_msg);
 		pthread_mutex_unlock(&r->vm.lock);
+		vmm_ctl_stopping(&r->ctl, EXIT_GUEST, msg + 7);
 		finish(r, EXIT_GUEST, msg);
 		break;
 	}
@@ -63,7 +71,9 @@ static void handle_request(struct runner *r, enum vm_request req)
 static gboolean on_wake(gint fd, GIOCondition cond, gpointer data)
 {
 	struct runner *r = data;
-	handle_request(r, vm_take_request(&r->vm));
+	enum vm_request req = vm_take_request(&r->vm);
+	vmm_ctl_guest_events(&r->ctl, vm_take_events(&r->vm));
+	handle_request(r, req);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -113,12 +123,14 @@ static int start_vnc(struct runner *r, struct error *err)
 {
 	const struct vm_config *cfg = &r->vm.cfg;
 	struct vnc_config vc;
-	if (!r->vm.vga || vnc_parse(cfg->vnc ? cfg->vnc : "unix", cfg->name_given ? cfg->name : NULL, &vc, err) < 0)
+	/* Without --name, the VNC socket takes the name the control socket found free. */
+	const char *name = cfg->name_given ? cfg->name : r->ctl.srv ? r->ctl.name : NULL;
+	if (!r->vm.vga || vnc_parse(cfg->vnc ? cfg->vnc : "unix", name, &vc, err) < 0)
 		return r->vm.vga ? -1 : 0;
 	if (vc.kind == VNC_NONE)
 		return 0;
 	struct vnc_devices dev = { .vga = r->vm.vga, .kbd = &r->vm.i8042, .tablet = r->vm.tablet,
-				   .keymap = keymap_find(cfg->keymap ? cfg->keymap : "us"), .name = cfg->name };
+				   .keymap = keymap_find(cfg->keymap ? cfg->keymap : "us"), .name = name ? name : cfg->name };
 	if (!dev.keymap)
 		return error_set(err, "--keymap takes %s, not '%s'", keymap_names(), cfg->keymap);
 	r->vnc = vnc_start(&vc, &dev, err);
@@ -129,7 +141,8 @@ static int start(struct runner *r, const struct vm_config *cfg, const struct ser
 {
 	struct error err;
 	if (console_open(&r->con, serial, &err) < 0 ||
-	    vm_create(&r->vm, cfg, console_backend(&r->con), &err) < 0 || start_vnc(r, &err) < 0) {
+	    vm_create(&r->vm, cfg, console_backend(&r->con), &err) < 0 ||
+	    vmm_ctl_start(&r->ctl, &r->vm, &err) < 0 || start_vnc(r, &err) < 0) {
 		fprintf(stderr, "vmdeck run: %s\n", err.msg);
 		return EXIT_USAGE;
 	}
@@ -168,6 +181,7 @@ int vmm_run(const struct vm_config *cfg, const struct serial_config *serial)
 		code = r->exit_code;
 	}
 	console_close(&r->con);
+	vmm_ctl_stop(&r->ctl);
 	vnc_stop(r->vnc);
 	vm_destroy(&r->vm);
 	g_main_loop_unref(r->loop);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <png.h>
 #include <rfb/keysym.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "tests/guest/vga_test.h"
+#include "tests/lib/ctltest.h"
 #include "tests/lib/spawn.h"
 #include "tests/lib/vmproc.h"
 #include "tests/lib/vnctest.h"
@@ -241,7 +243,8 @@ static void test_bzimage_gets_screen_info_and_framebuffer(void **state)
 	struct spawn_result r;
 	assert_int_equal(spawn_run(argv, env, NULL, TIMEOUT_MS, &r), 0);
 	assert_int_equal(r.status, 2);
-	assert_non_null(strstr(r.err, "already serves VNC"));
+	/* The control socket of that name is claimed first, then the VNC socket. */
+	assert_non_null(strstr(r.err, "already serves"));
 	spawn_free(&r);
 
 	kill(c.vm.pid, SIGTERM);
@@ -525,6 +528,89 @@ static void test_anonymous_vms_take_the_next_free_socket(void **state)
 	assert_int_equal(st, 0);
 }
 
+/* `vmdeck ctl SOCKET screendump FILE` run from DIR, FILE relative to it,
+ * as a user would type it. */
+static int screendump_from(const char *dir, const char *sock, const char *file, struct spawn_result *r)
+{
+	char bin[4096], cmd[8192];
+	assert_non_null(realpath(vmdeck_bin(), bin));
+	snprintf(cmd, sizeof(cmd), "cd '%s' && exec '%s' ctl '%s' screendump '%s'", dir, bin, sock, file);
+	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	assert_int_equal(spawn_run(argv, NULL, NULL, 20000, r), 0);
+	return r->status;
+}
+
+/* The PNG at PATH as 0xRRGGBB pixels (to free), its size in *W, *H. */
+static uint32_t *read_png(const char *path, unsigned *w, unsigned *h)
+{
+	png_image img = { .version = PNG_IMAGE_VERSION };
+	assert_true(png_image_begin_read_from_file(&img, path));
+	img.format = PNG_FORMAT_RGB;
+	uint8_t *rgb = malloc(PNG_IMAGE_SIZE(img));
+	assert_true(png_image_finish_read(&img, NULL, rgb, 0, NULL));
+	uint32_t *px = malloc((size_t)img.width * img.height * 4);
+	for (size_t i = 0; i < (size_t)img.width * img.height; i++)
+		px[i] = (uint32_t)rgb[3 * i] << 16 | (uint32_t)rgb[3 * i + 1] << 8 | rgb[3 * i + 2];
+	free(rgb);
+	*w = img.width;
+	*h = img.height;
+	return px;
+}
+
+/* screendump through the control socket: the text screen, then the VBE
+ * pattern, pixel for pixel; a file it cannot write is named in the error
+ * and the VM carries on. */
+static void test_screendump_through_the_control_socket(void **state)
+{
+	SKIP_WITHOUT_KVM();
+	struct ctx *c = *state;
+	char ctl[160], shot[192];
+	snprintf(ctl, sizeof(ctl), "%s/vga.sock", c->dir);
+	start(c, "g_vga.elf", "--control", ctl, NULL);
+	expect_output(c, "vga: text ready");
+	struct spawn_result r;
+	assert_int_equal(screendump_from(c->dir, ctl, "text.png", &r), 0);
+	spawn_free(&r);
+	snprintf(shot, sizeof(shot), "%s/text.png", c->dir);
+	unsigned w, h;
+	uint32_t *px = read_png(shot, &w, &h);
+	assert_int_equal(w, 720);
+	assert_int_equal(h, 400);
+	/* The first letter of line 0, its top-left lit pixel row in the font. */
+	uint8_t ch = (uint8_t)VGA_TEST_LINE0[0];
+	for (unsigned y = 0; y < 16; y++)
+		for (unsigned x = 0; x < 9; x++) {
+			bool on = x < 8 && (vga_font_8x16[ch][y] & (0x80 >> x));
+			assert_int_equal(px[y * w + x], on ? ega(VGA_TEST_ATTR0) : ega(VGA_TEST_ATTR0 >> 4));
+		}
+	free(px);
+
+	vmproc_type(&c->vm, "g");
+	expect_output(c, "vga: lfb ready");
+	assert_int_equal(screendump_from(c->dir, ctl, "lfb.png", &r), 0);
+	spawn_free(&r);
+	snprintf(shot, sizeof(shot), "%s/lfb.png", c->dir);
+	px = read_png(shot, &w, &h);
+	assert_int_equal(w, VGA_TEST_WIDTH);
+	assert_int_equal(h, VGA_TEST_HEIGHT);
+	unsigned wrong = 0;
+	for (unsigned y = 0; y < h; y++)
+		for (unsigned x = 0; x < w; x++)
+			wrong += px[y * w + x] != vga_test_pattern(x, y);
+	free(px);
+	assert_int_equal(wrong, 0);
+
+	assert_int_equal(screendump_from(c->dir, ctl, "no/such/dir/x.png", &r), 1);
+	assert_non_null(strstr(r.err, "no/such/dir/x.png"));
+	spawn_free(&r);
+	char *out = NULL;
+	assert_int_equal(vmdeck_ctl(ctl, &out, "status", NULL), 0);
+	assert_non_null(strstr(out, "\"running\""));
+	free(out);
+	kill(c->vm.pid, SIGTERM);
+	finish(c, 0);
+}
+
 /* Mistakes in the display options: one sentence, exit 2, no VM started. */
 static void test_bad_display_options_exit_2(void **state)
 {
@@ -586,6 +672,7 @@ int main(void)
 		T(test_pointer_falls_back_to_the_ps2_mouse),
 		T(test_tigervnc_viewer_shows_the_framebuffer),
 		T(test_anonymous_vms_take_the_next_free_socket),
+		T(test_screendump_through_the_control_socket),
 		T(test_bad_display_options_exit_2),
 	};
 	return cmocka_run_group_tests_name("host KVM: display and VNC", tests, NULL, NULL);

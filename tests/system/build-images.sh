@@ -23,7 +23,8 @@ CACHE=${VMDECK_NESTED_CACHE:-$TOP/.cache/nested}
 
 L1_MODULES="irqbypass ccp kvm kvm-amd"
 L2_MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
-	virtio_blk failover net_failover virtio_net virtio_balloon"
+	virtio_blk failover net_failover virtio_net virtio_balloon
+	evdev button pvpanic pvpanic-mmio"
 # Firmware QEMU opens for `-kernel` boot of a PC with its default devices
 # (found with strace): SeaBIOS, the linuxboot and vapic option ROMs, the
 # standard VGA BIOS and the default e1000 NIC's ROM.

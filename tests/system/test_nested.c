@@ -59,6 +59,7 @@ static const char *const scenario_names[] = {
 	"vmdeck-reboot-noreboot",
 	"vmdeck-disk",
 	"vmdeck-display",
+	"vmdeck-balloon-ctl",
 	"vmdeck-net",
 	"vmdeck-net-restrict",
 };
