@@ -185,6 +185,11 @@ int net_capture_stop(struct net *n, struct error *err)
 	return pcap_writer_close(&n->capture, err);   /* the counts stay for the statistics */
 }
 
+const char *net_capture_path(const struct net *n)
+{
+	return pcap_writer_is_open(&n->capture) ? n->capture.path : NULL;
+}
+
 /* ---- link and counters ---------------------------------------------------------- */
 
 void net_set_link(struct net *n, bool up)
@@ -204,28 +209,4 @@ void net_get_stats(struct net *n, struct net_stats *out)
 	out->link_up = virtio_net_link(n->dev);
 	out->restricted = n->opt.restricted;
 	out->forwards = n->nr_fwd;
-}
-
-void net_stats_each(const struct net_stats *s, void (*fn)(const char *name, uint64_t value, void *ctx),
-		    void *ctx)
-{
-	const struct virtio_net_stats *d = &s->dev;
-	const struct { const char *name; uint64_t value; } rows[] = {
-		{ "rx_packets", d->rx_packets }, { "rx_bytes", d->rx_bytes },
-		{ "rx_dropped", d->rx_dropped }, { "rx_errors", d->rx_errors },
-		{ "rx_filtered", d->rx_filtered },
-		{ "tx_packets", d->tx_packets }, { "tx_bytes", d->tx_bytes },
-		{ "tx_dropped", d->tx_link_down + d->tx_oversized + s->tx_restricted },
-		{ "tx_errors", d->tx_errors }, { "tx_oversized", d->tx_oversized },
-		{ "tx_link_down", d->tx_link_down },
-		{ "tx_restricted", s->tx_restricted },
-		{ "ctrl_commands", d->ctrl_commands }, { "ctrl_errors", d->ctrl_errors },
-		{ "rx_backlog", d->backlog }, { "rx_backlog_max", d->backlog_max },
-		{ "slirp_errors", s->slirp_errors },
-		{ "capture_packets", s->capture_packets }, { "capture_errors", s->capture_errors },
-		{ "forwards", s->forwards }, { "link_up", s->link_up }, { "capturing", s->capturing },
-		{ "restricted", s->restricted },
-	};
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-		fn(rows[i].name, rows[i].value, ctx);
 }

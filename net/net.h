@@ -64,11 +64,10 @@ unsigned net_forwards(struct net *n, struct net_forward_info *out, unsigned max)
 int net_capture_start(struct net *n, const char *path, struct error *err);
 int net_capture_stop(struct net *n, struct error *err);
 
+/* The running capture's file, or NULL. */
+const char *net_capture_path(const struct net *n);
+
 void net_set_link(struct net *n, bool up);
 void net_get_stats(struct net *n, struct net_stats *out);
-/* Calls FN for every counter with a stable name ("rx_packets", ...), so
- * that the control socket can print them all without knowing them. */
-void net_stats_each(const struct net_stats *s, void (*fn)(const char *name, uint64_t value, void *ctx),
-		    void *ctx);
 
 #endif

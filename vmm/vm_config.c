@@ -2,6 +2,7 @@
  * device family is one block here; the devices themselves know nothing of
  * the command line. */
 #include "net/net.h"
+#include "net/net_report.h"
 #include "vmm/virtio_balloon.h"
 #include "vmm/virtio_blk.h"
 #include "vmm/virtio_blk_stats.h"
@@ -25,6 +26,10 @@ static int create_net(struct vm *vm, struct error *err)
 	net_options_free(&opt);
 	if (failed || (n && vm_add_device(vm, "net", n, net_pci(n), destroy_net, err) < 0))
 		return -1;
+	if (n) {
+		vm_set_device_counters(vm, n, net_counters);
+		vm_set_device_info(vm, n, net_info);
+	}
 	return 0;
 }
 
