@@ -5,6 +5,11 @@
  *              127.0.0.1:PORT) with the text "hello from the tiny guest"
  *   wait=syn   then answer ARP until a TCP SYN for port 80 arrives (a host
  *              forward being used) and report it
+ *   wait=serve then serve one TCP connection on port 80 (what a host forward
+ *              brings): accept it, send "hello through the forward\n" with
+ *              FIN, acknowledge the peer's FIN, report "net: served"
+ *   idle=1     at the end keep answering ARP instead of powering off (a
+ *              test that still talks to the VMM stops it)
  *   hostile=1  first send an oversized frame and a chain outside guest RAM,
  *              report the device's state, reset it and start over
  * Every result is one "net: ..." line on the serial port. */
@@ -31,6 +36,8 @@ static uint8_t gw_mac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
 static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)(v >> 16)); put16(p + 2, (uint16_t)v); }
+static uint32_t get32(const uint8_t *p) { return (uint32_t)get16(p) << 16 | get16(p + 2); }
 
 static uint16_t csum(const uint8_t *p, size_t len)
 {
@@ -169,6 +176,39 @@ static void send_udp_hello(uint16_t port)
 	send(udp(f, my_ip, gw_ip, 40000, port, sizeof(msg) - 1));
 }
 
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_PSH 0x08
+#define TCP_ACK 0x10
+
+/* A TCP segment from port 80 to the frame's sender (its MAC, address and
+ * port), checksummed: this driver offers no checksum offload. */
+static void send_tcp(const uint8_t *peer, uint32_t seq, uint32_t ack, uint8_t flags, const char *data,
+		     size_t len)
+{
+	static uint8_t sum[12 + 20 + 64];
+	uint8_t *f = tx_frame();
+	eth(f, peer + 6, 0x0800);
+	size_t o = ipv4(f, my_ip, peer + 26, 6, 20 + len);
+	uint8_t *t = f + o;
+	put16(t, 80);
+	put16(t + 2, get16(peer + 34));
+	put32(t + 4, seq);
+	put32(t + 8, ack);
+	t[12] = 5 << 4;
+	t[13] = flags;
+	put16(t + 14, 8192);
+	memcpy(t + 20, data, len);
+	/* The pseudo-header, then the segment. */
+	memcpy(sum, my_ip, 4);
+	memcpy(sum + 4, peer + 26, 4);
+	sum[8] = 0, sum[9] = 6;
+	put16(sum + 10, (uint16_t)(20 + len));
+	memcpy(sum + 12, t, 20 + len);
+	put16(t + 16, csum(sum, 12 + 20 + len));
+	send(o + 20 + len);
+}
+
 /* ---- receiving ----------------------------------------------------------------- */
 
 static void post_rx(unsigned i)
@@ -277,6 +317,57 @@ static bool syn_to_80(size_t n)
 
 static bool syn_seen;
 
+static bool tcp_to_80(size_t n)
+{
+	return n >= 54 && get16(frame + 12) == 0x0800 && (frame[14] & 15) == 5 && frame[23] == 6 &&
+	       get16(frame + 36) == 80;
+}
+
+/* One connection to port 80, its states in order: SYN answered, our data
+ * and FIN out, the peer's FIN acknowledged.  Segments are taken as they
+ * come (slirp on the same host does not lose or reorder them); TRIES
+ * bounds the frames and the empty waits. */
+static bool serve(unsigned tries)
+{
+	static const char msg[] = "hello through the forward\n";
+	static uint8_t peer[54];
+	const uint32_t iss = 0x10000;
+	uint32_t rcv_nxt = 0;
+	int state = 0;
+	for (unsigned i = 0; i < tries; i++) {
+		size_t n = receive();
+		if (n)
+			answer_arp(n);
+		if (!tcp_to_80(n))
+			continue;
+		uint8_t flags = frame[47];
+		uint32_t seq = get32(frame + 38), ack = get32(frame + 42);
+		size_t data = get16(frame + 16) - 20u - (frame[46] >> 4) * 4u;
+		if (state == 0 && (flags & TCP_SYN) && !(flags & TCP_ACK)) {
+			memcpy(peer, frame, sizeof(peer));
+			syn_to_80(n);
+			rcv_nxt = seq + 1;
+			send_tcp(peer, iss, rcv_nxt, TCP_SYN | TCP_ACK, "", 0);
+			state = 1;
+		} else if (state == 1 && (flags & TCP_ACK) && ack == iss + 1) {
+			rcv_nxt = seq + (uint32_t)data;
+			send_tcp(peer, iss + 1, rcv_nxt, TCP_PSH | TCP_ACK | TCP_FIN, msg, sizeof(msg) - 1);
+			state = 2;
+		} else if (state == 2 && (flags & TCP_FIN)) {
+			rcv_nxt = seq + (uint32_t)data + 1;
+			send_tcp(peer, iss + 1 + sizeof(msg) - 1 + 1, rcv_nxt, TCP_ACK, "", 0);
+			print("net: served ");
+			put_dec(sizeof(msg) - 1);
+			print(" bytes to ");
+			print_ip(peer + 26);
+			putc_serial('\n');
+			return true;
+		}
+	}
+	println(state ? "net: connection not finished" : "net: no syn");
+	return false;
+}
+
 /* Receives until CHECK accepts a frame (answering ARP meanwhile, and
  * noting a forwarded connection that comes early); TRIES bounds the
  * frames and the empty waits. */
@@ -368,5 +459,17 @@ void guest_main(void)
 		if (!syn_seen)
 			expect(syn_to_80, 200, "syn");
 	}
+	if (cmdline_get("wait", arg, sizeof(arg)) && streq(arg, "serve")) {
+		println("net: serving port 80");
+		serve(3000);
+	}
 	println(virtio_status(&dev) & 0x40 ? "net: device needs reset" : "net: device ok");
+	if (cmdline_get("idle", arg, sizeof(arg))) {
+		println("net: idle");
+		for (;;) {
+			size_t n = receive();
+			if (n)
+				answer_arp(n);
+		}
+	}
 }
