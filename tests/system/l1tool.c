@@ -215,9 +215,30 @@ static void dump_task_file(struct line_buf *lb, int pid, const char *tid, const 
 	}
 }
 
-/* Where each thread of a child that overran its time is, in the kernel:
- * for a VMM that hangs, the first thing its owner asks. */
-static void dump_stuck(struct line_buf *lb, pid_t pid)
+/* The parent of process PID, from /proc/PID/stat, or -1. */
+static pid_t parent_of(const char *pid)
+{
+	char path[300], text[512];
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof(text) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return -1;
+	text[n] = '\0';
+	/* "pid (comm) state ppid ...": comm may hold spaces and parentheses. */
+	char *rp = strrchr(text, ')');
+	int ppid;
+	return rp && sscanf(rp + 1, " %*c %d", &ppid) == 1 ? ppid : -1;
+}
+
+/* Where each thread of a child that overran its time is, in the kernel,
+ * and how much CPU it has had (schedstat: run ns, wait ns, slices), for
+ * the child and every process below it (`time VMM` hides the VMM one
+ * level down): for a VMM that hangs or spins, the first thing its owner
+ * asks. */
+static void dump_stuck(struct line_buf *lb, pid_t pid, int depth)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
@@ -228,10 +249,17 @@ static void dump_stuck(struct line_buf *lb, pid_t pid)
 		if (de->d_name[0] == '.')
 			continue;
 		dump_task_file(lb, (int)pid, de->d_name, "comm");
+		dump_task_file(lb, (int)pid, de->d_name, "schedstat");
 		dump_task_file(lb, (int)pid, de->d_name, "wchan");
 		dump_task_file(lb, (int)pid, de->d_name, "stack");
 	}
 	closedir(dir);
+	DIR *proc = depth < 4 ? opendir("/proc") : NULL;
+	for (struct dirent *de; proc && (de = readdir(proc));)
+		if (de->d_name[0] >= '1' && de->d_name[0] <= '9' && parent_of(de->d_name) == pid)
+			dump_stuck(lb, (pid_t)atoi(de->d_name), depth + 1);
+	if (proc)
+		closedir(proc);
 }
 
 static long parse_secs(const char *s)
@@ -285,7 +313,7 @@ static int cmd_run(int argc, char **argv)
 	if (lb.len)
 		emit(&lb);
 	if (why == STOP_TIMEOUT && !reaped)
-		dump_stuck(&lb, pid);
+		dump_stuck(&lb, pid, 0);
 	/* Killing the group also frees a pipe held open by grandchildren. */
 	kill(-pid, SIGKILL);
 	/* A task stuck in the kernel ignores SIGKILL: never wait for it forever. */
