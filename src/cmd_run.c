@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/net_options.h"
 #include "src/cli.h"
 #include "src/size.h"
 #include "src/vmlib.h"
@@ -41,6 +42,19 @@ static const char run_help[] =
 	"                       (127.0.0.1), tcp:ADDR:PORT or none; add ,password=FILE\n"
 	"                       for VNC authentication\n"
 	"  --keymap LAYOUT      the guest's keyboard layout for VNC keys: us (default), de, fr\n"
+	"  --net none|user[,OPTIONS]\n"
+	"                       network card (virtio-net); none (default) means no card.\n"
+	"                       user: a NAT of its own (libslirp) with 10.0.2.0/24, gateway\n"
+	"                       10.0.2.2, DNS 10.0.2.3, DHCP from 10.0.2.15, IPv6 fec0::/64.\n"
+	"                       OPTIONS, comma-separated:\n"
+	"                         hostfwd=[tcp|udp]:[ADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT\n"
+	"                           forward a host port to the guest (repeatable); the host\n"
+	"                           side listens on 127.0.0.1 unless ADDR is given\n"
+	"                         restrict=on  the guest reaches only DHCP, the gateway's ping\n"
+	"                           and its forwarded ports; everything else is dropped\n"
+	"                         net=ADDR/PREFIX  another guest network (default 10.0.2.0/24)\n"
+	"                         mac=52:54:00:12:34:56  the card's MAC address\n"
+	"                         capture=FILE  write the guest's traffic to FILE (pcap)\n"
 	"  --control PATH       the control socket's path instead, or none for no socket\n"
 	"  --balloon[=OPTS]     a virtio-balloon device; OPTS: stats=SECONDS (guest memory\n"
 	"                       statistics interval, default 2, 0: never), deflate-on-oom=on|off,\n"
@@ -65,14 +79,14 @@ const struct cli_cmd cmd_run_entry = {
 	.args = "--kernel FILE [--initrd FILE] [--cmdline STR] [--mem SIZE] [--cpus N] "
 		"[--serial stdio|file:PATH|socket:PATH|none] [--no-reboot] [--disk SPEC]... [--name NAME] "
 		"[--display vga|none] [--vnc unix|unix:PATH|tcp:[ADDR:]PORT|none] [--keymap us|de|fr] "
-		"[--control PATH|none] [--balloon[=OPTS]] [--stats-interval SECS]",
+		"[--net none|user[,OPTIONS]] [--control PATH|none] [--balloon[=OPTS]] [--stats-interval SECS]",
 	.summary = "boot a kernel in a VM in the foreground, serial console on stdio",
 	.help = run_help,
 	.exec = exec_run,
 };
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_SERIAL, OPT_NO_REBOOT,
-       OPT_DISK, OPT_NAME, OPT_DISPLAY, OPT_VNC, OPT_KEYMAP, OPT_CONTROL, OPT_BALLOON,
+       OPT_DISK, OPT_NAME, OPT_DISPLAY, OPT_VNC, OPT_KEYMAP, OPT_NET, OPT_CONTROL, OPT_BALLOON,
        OPT_STATS_INTERVAL };
 
 /* Seconds with an optional fraction, as milliseconds. */
@@ -110,6 +124,21 @@ static int parse_cpus(const char *s, unsigned *out)
 	return 0;
 }
 
+/* Parsed here only to refuse bad input before KVM is touched; the
+ * devices are made from the string in vm_config.c. */
+static int check_net(const struct cli_cmd *cmd, struct vm_config *cfg, const char *spec)
+{
+	struct net_options opt;
+	struct error err;
+	if (cfg->net)
+		return cli_usage_error(cmd, "--net is given twice; a VM has one network card");
+	if (net_options_parse(spec, &opt, &err) < 0)
+		return cli_usage_error(cmd, "%s", err.msg);
+	net_options_free(&opt);
+	cfg->net = spec;
+	return 0;
+}
+
 static int exec_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -125,6 +154,7 @@ static int exec_run(int argc, char **argv)
 		{ "display", required_argument, NULL, OPT_DISPLAY },
 		{ "vnc", required_argument, NULL, OPT_VNC },
 		{ "keymap", required_argument, NULL, OPT_KEYMAP },
+		{ "net", required_argument, NULL, OPT_NET },
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "balloon", optional_argument, NULL, OPT_BALLOON },
 		{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
@@ -174,6 +204,10 @@ static int exec_run(int argc, char **argv)
 		case OPT_DISPLAY: cfg.display = optarg; break;
 		case OPT_VNC: cfg.vnc = optarg; break;
 		case OPT_KEYMAP: cfg.keymap = optarg; break;
+		case OPT_NET:
+			if (check_net(cmd, &cfg, optarg) != 0)
+				return EXIT_USAGE;
+			break;
 		case OPT_CONTROL:
 			if (!*optarg)
 				return cli_usage_error(cmd, "--control takes a socket path or none");

@@ -26,4 +26,11 @@ struct dev_counter {
  * rate per second for each counter that is not a gauge. */
 typedef unsigned (*dev_counters_fn)(void *dev, struct dev_counter *out, unsigned max);
 
+/* A device's state that is not a number: adds members to OUT (a JSON
+ * object), such as the network's list of forwards with their state.  Runs
+ * on the main loop when a client asks; `stats` and `status` show it in
+ * the device's entry.  Plugs in with vm_set_device_info(vm, dev, fn). */
+struct json_object;
+typedef void (*dev_info_fn)(void *dev, struct json_object *out);
+
 #endif

@@ -303,20 +303,24 @@ static json_object *devices_json(struct stats *s)
 	for (unsigned d = 0; d < s->vm->nr_devices && d < VM_MAX_DEVICES; d++) {
 		struct vm_device *dev = &s->vm->devices[d];
 		const struct stats_device *sd = &s->dev[d];
-		unsigned index = 0;
-		for (unsigned k = 0; k < d; k++)
-			index += !strcmp(s->vm->devices[k].kind, dev->kind);
 		json_object *o = json_object_new_object(), *c = json_object_new_object(),
 			    *r = json_object_new_object();
 		json_object_object_add(o, "kind", json_object_new_string(dev->kind));
-		json_object_object_add(o, "index", json_object_new_int((int)index));
+		json_object_object_add(o, "index", json_object_new_int((int)vm_device_index(s->vm, d)));
 		for (unsigned k = 0; k < sd->n; k++) {
+			/* A level is what it is now: a total would add its ups
+			 * and take its downs for restarts. */
+			if (sd->last[k].gauge) {
+				json_object_object_add(c, sd->last[k].name, u64(sd->last[k].value));
+				continue;
+			}
 			json_object_object_add(c, sd->last[k].name, u64(sd->c[k].total));
-			if (!sd->last[k].gauge)
-				json_object_object_add(r, sd->last[k].name, rate(s, &sd->c[k]));
+			json_object_object_add(r, sd->last[k].name, rate(s, &sd->c[k]));
 		}
 		json_object_object_add(o, "counters", c);
 		json_object_object_add(o, "rates", r);
+		if (dev->info)
+			dev->info(dev->dev, o);
 		json_object_array_add(list, o);
 	}
 	return list;

@@ -468,6 +468,21 @@ static void add_capabilities(struct virtio_pci *vp)
 	vp->pci_cfg_cap = c;
 }
 
+/* A main-loop watch on a queue's kick eventfd.  GLib takes the descriptors
+ * of a non-recursive source out of its poll set while it dispatches and
+ * puts them back after, and each change wakes the loop once more: with a
+ * kick per guest batch that doubles the loop's turns.  on_kick never runs
+ * the loop itself, so it may "recurse". */
+static guint watch_kicks(struct virtio_queue_state *qs)
+{
+	GSource *src = g_unix_fd_source_new(qs->kick_fd, G_IO_IN);
+	g_source_set_callback(src, (GSourceFunc)(void (*)(void))on_kick, qs, NULL);
+	g_source_set_can_recurse(src, TRUE);
+	guint id = g_source_attach(src, NULL);
+	g_source_unref(src);
+	return id;
+}
+
 int virtio_pci_init(struct virtio_pci *vp, const struct virtio_ops *ops, void *dev,
 		    const struct guest_mem *mem, struct irq_router *router, struct error *err)
 {
@@ -499,7 +514,7 @@ int virtio_pci_init(struct virtio_pci *vp, const struct virtio_ops *ops, void *d
 		qs->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (qs->kick_fd < 0)
 			return error_errno(err, errno, "cannot create an eventfd for %s", ops->name);
-		qs->watch = g_unix_fd_add(qs->kick_fd, G_IO_IN, on_kick, qs);
+		qs->watch = watch_kicks(qs);
 	}
 	reset_transport(vp);
 	return 0;

@@ -34,6 +34,7 @@ int vq_enable(struct virtqueue *vq, const struct guest_mem *mem, uint16_t size, 
 	vq->event_idx = event_idx;
 	vq->last_avail = vq->used_idx = vq->signalled_used = 0;
 	vq->signalled_valid = false;
+	vq->kicks_off = false;
 	vq->broken = false;
 	vq->last_error = VQ_OK;
 	vq->ready = true;
@@ -172,7 +173,9 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *chain)
 	if (walk(vq, head, chain) < 0)
 		return -1;
 	vq->last_avail++;
-	if (vq->event_idx)
+	/* avail_event follows us only while kicks are wanted: a device that
+	 * turned them off leaves it behind, and the guest stops kicking. */
+	if (vq->event_idx && !vq->kicks_off)
 		store16(vq->used + 4 + 8ull * vq->size, vq->last_avail);   /* avail_event */
 	return 1;
 }
@@ -189,6 +192,39 @@ void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len)
 		store16(vq->used + 2, vq->used_idx);
 	}
 	pthread_mutex_unlock(&vq->lock);
+}
+
+void vq_push_many(struct virtqueue *vq, const struct vq_used_elem *elems, unsigned n)
+{
+	pthread_mutex_lock(&vq->lock);
+	if (vq->ready) {
+		for (unsigned i = 0; i < n; i++) {
+			uint8_t *elem = vq->used + 4 + 8ull * ((uint16_t)(vq->used_idx + i) % vq->size);
+			uint32_t id = elems[i].head;
+			memcpy(elem, &id, 4);
+			memcpy(elem + 4, &elems[i].len, 4);
+		}
+		vq->used_idx = (uint16_t)(vq->used_idx + n);
+		store16(vq->used + 2, vq->used_idx);
+	}
+	pthread_mutex_unlock(&vq->lock);
+}
+
+bool vq_rewind(struct virtqueue *vq, uint16_t n)
+{
+	if (!vq->ready || vq->broken)
+		return false;
+	vq->last_avail = (uint16_t)(vq->last_avail - n);
+	/* The guest already published what we gave back, so avail_event at
+	 * last_avail would never trigger: ask for a kick on the next index the
+	 * guest publishes instead. */
+	uint16_t avail_idx = load16(&vq->avail[1]);
+	if (vq->event_idx)
+		store16(vq->used + 4 + 8ull * vq->size, avail_idx);
+	else
+		store16(vq->used, 0);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return load16(&vq->avail[1]) != avail_idx;
 }
 
 bool vq_should_notify(struct virtqueue *vq)
@@ -217,6 +253,7 @@ bool vq_enable_kicks(struct virtqueue *vq, bool enable)
 {
 	if (!vq->ready)
 		return false;
+	vq->kicks_off = !enable;
 	if (vq->event_idx) {
 		if (enable)
 			store16(vq->used + 4 + 8ull * vq->size, vq->last_avail);

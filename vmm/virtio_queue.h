@@ -58,6 +58,7 @@ struct virtqueue {
 	uint16_t used_idx;              /* our copy of used->idx */
 	uint16_t signalled_used;        /* used_idx when the guest was last notified */
 	bool signalled_valid;
+	bool kicks_off;                 /* the device asked not to be kicked */
 };
 
 void vq_init(struct virtqueue *vq);
@@ -73,6 +74,17 @@ void vq_disable(struct virtqueue *vq);
 int vq_pop(struct virtqueue *vq, struct vq_chain *chain);
 /* Returns HEAD to the guest with LEN bytes written into its buffers. */
 void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len);
+/* Returns N chains at once: the guest sees them all or none of them (one
+ * used-index update), as a merged receive buffer must appear. */
+struct vq_used_elem {
+	uint16_t head;
+	uint32_t len;
+};
+void vq_push_many(struct virtqueue *vq, const struct vq_used_elem *elems, unsigned n);
+/* Gives back the last N chains popped and not pushed (a frame did not fit)
+ * and asks the guest to kick when it adds the next buffer.  Returns true if
+ * buffers arrived meanwhile (retry before waiting for the kick). */
+bool vq_rewind(struct virtqueue *vq, uint16_t n);
 /* After pushes: true when the guest wants an interrupt now. */
 bool vq_should_notify(struct virtqueue *vq);
 /* Asks the guest not to kick (while the device is busy) or to kick again;

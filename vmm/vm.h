@@ -41,6 +41,7 @@ struct vm_device {
 	void (*destroy)(void *dev);
 	void (*reset)(void *dev);     /* optional, on a VM reset (non-virtio devices) */
 	dev_counters_fn counters;     /* NULL: no counters for the statistics */
+	dev_info_fn info;             /* NULL: nothing beyond counters */
 };
 
 #define VM_MIN_MEM (8ull << 20)
@@ -62,6 +63,7 @@ struct vm_config {
 	const char *display;     /* NULL: "vga" */
 	const char *vnc;         /* NULL: "unix" (the default socket) */
 	const char *keymap;      /* NULL: "us" */
+	const char *net;         /* --net specification; NULL: no network card */
 	/* Balloon, statistics and the control socket */
 	const char *balloon;          /* --balloon options ("" = defaults); NULL: no balloon */
 	const char *control;          /* --control PATH, or "none"; NULL: from the name */
@@ -219,6 +221,10 @@ int vm_add_device(struct vm *vm, const char *kind, void *dev, struct virtio_pci 
 		  void (*destroy)(void *dev), struct error *err);
 /* Gives the statistics DEV's counters (DEV as passed to vm_add_device). */
 void vm_set_device_counters(struct vm *vm, void *dev, dev_counters_fn counters);
+/* Gives the statistics and the status DEV's state (see dev_counters.h). */
+void vm_set_device_info(struct vm *vm, void *dev, dev_info_fn info);
+/* Device D's position among the devices of its kind (disk 0, disk 1...). */
+unsigned vm_device_index(const struct vm *vm, unsigned d);
 /* The first device of KIND, or NULL. */
 struct vm_device *vm_find_device(struct vm *vm, const char *kind);
 /* vm_config.c: creates the devices the configuration asks for. */

@@ -100,6 +100,21 @@ void vm_set_device_counters(struct vm *vm, void *dev, dev_counters_fn counters)
 			vm->devices[i].counters = counters;
 }
 
+void vm_set_device_info(struct vm *vm, void *dev, dev_info_fn info)
+{
+	for (unsigned i = 0; i < vm->nr_devices; i++)
+		if (vm->devices[i].dev == dev)
+			vm->devices[i].info = info;
+}
+
+unsigned vm_device_index(const struct vm *vm, unsigned d)
+{
+	unsigned index = 0;
+	for (unsigned k = 0; k < d; k++)
+		index += !strcmp(vm->devices[k].kind, vm->devices[d].kind);
+	return index;
+}
+
 struct vm_device *vm_find_device(struct vm *vm, const char *kind)
 {
 	for (unsigned i = 0; i < vm->nr_devices; i++)

@@ -5,6 +5,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net/net.h"
+#include "net/net_ctl.h"
 #include "src/cli.h"
 #include "src/ctl_path.h"
 #include "src/log.h"
@@ -71,6 +73,23 @@ static void common_json(struct vmm_ctl *c, json_object *out)
 	json_object_object_add(out, "last_error", c->last_error[0] ? json_object_new_string(c->last_error) : NULL);
 }
 
+/* Every device by kind and index, with the state it reports (the
+ * network's forwards, for one); the statistics add the counters. */
+static json_object *devices_json(struct vm *vm)
+{
+	json_object *list = json_object_new_array();
+	for (unsigned d = 0; d < vm->nr_devices; d++) {
+		struct vm_device *dev = &vm->devices[d];
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "kind", json_object_new_string(dev->kind));
+		json_object_object_add(o, "index", json_object_new_int((int)vm_device_index(vm, d)));
+		if (dev->info)
+			dev->info(dev->dev, o);
+		json_object_array_add(list, o);
+	}
+	return list;
+}
+
 static void op_status(void *vmm, json_object *out)
 {
 	struct vmm_ctl *c = vmm;
@@ -84,6 +103,7 @@ static void op_status(void *vmm, json_object *out)
 	json_object_object_add(out, "control", json_object_new_string(ctl_server_path(c->srv)));
 	json_object_object_add(out, "panics", json_object_new_uint64(c->panics));
 	json_object_object_add(out, "powerdown_pressed", json_object_new_boolean(c->powerdown_pressed));
+	json_object_object_add(out, "devices", devices_json(c->vm));
 }
 
 static void op_stats(void *vmm, json_object *out)
@@ -325,6 +345,7 @@ int vmm_ctl_start(struct vmm_ctl *c, struct vm *vm, struct error *err)
 	c->ctlvm = (struct ctl_vm){ &vmm_ops, c };
 	ctl_server_register(c->srv, ctl_vm_commands, &c->ctlvm);
 	ctl_server_register(c->srv, display_ctl_commands, vm->vga);
+	ctl_server_register(c->srv, net_ctl_commands, net_find(vm));
 	if (c->balloon)
 		balloon_set_events(c->balloon, (struct balloon_events){ on_balloon_actual, c });
 	if (vm->cfg.stats_interval_ms)

@@ -1,8 +1,11 @@
 /* libFuzzer: one control-socket request line through the parser, the
- * argument checks of every VM command and the size reader. */
+ * argument checks of every VM and network command, the size reader and
+ * the forward rules the network commands parse. */
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net/net_ctl.h"
+#include "net/net_options.h"
 #include "src/ctl_proto.h"
 #include "src/ctl_vm.h"
 
@@ -22,6 +25,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (const struct ctl_arg *a = c->args; a && a->name; a++)
 			if (a->type == CTL_ARG_SIZE)
 				(void)ctl_arg_size(req, a->name, &v);
+	}
+	for (const struct ctl_command *c = net_ctl_commands; c->name; c++) {
+		const char *rule;
+		if (ctl_check_args(c, req, msg, sizeof(msg)) != CTL_OK || !ctl_arg_string(req, "rule", &rule))
+			continue;
+		struct net_addrs addrs;
+		struct net_hostfwd f;
+		struct error err;
+		net_addrs_default(&addrs);
+		(void)net_hostfwd_parse(rule, &addrs, &f, &err);
+		(void)net_hostfwd_parse_host(rule, &f, &err);
 	}
 	size_t len;
 	char *line = ctl_reply_error(json_object_object_get(req, "id"), CTL_ERR_ARGS, msg, &len);

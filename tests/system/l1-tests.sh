@@ -26,7 +26,8 @@ TIMEOUT=120
 # long to exit before the scenario is declared stuck.
 GRACE=15
 LOGDIR=/tmp/l1-logs
-ALL_SCENARIOS="qemu-reference vmdeck-boot-smp vmdeck-reboot-noreboot vmdeck-disk vmdeck-display vmdeck-library vmdeck-balloon-ctl"
+ALL_SCENARIOS="qemu-reference vmdeck-boot-smp vmdeck-reboot-noreboot vmdeck-disk vmdeck-display
+	vmdeck-library vmdeck-balloon-ctl vmdeck-net vmdeck-net-restrict"
 
 # ---- running a guest and reading its output ---------------------------------
 
@@ -311,6 +312,171 @@ scenario_vmdeck_library() {
 	fi
 }
 
+# ---- networking -----------------------------------------------------------------
+
+# L1's side of the network scenarios: a web server with a blob on
+# 127.0.0.1:8000 (what L2 reaches as 10.0.2.2:8000) and a DNS server
+# (l1tool dns) with localhost and vmdeck-l1, which slirp's 10.0.2.3
+# forwards to through L1's resolv.conf.
+net_services() {
+	[ -f /tmp/www/blob ] && return 0
+	ip link set lo up             # l1-init leaves it down; slirp reaches L1 through it
+	mkdir -p /tmp/www /etc
+	# Text (busybox's static wget crashes, so HTTP goes through nc and
+	# the body is cut from the reply line by line).
+	head -c 196608 /dev/urandom | base64 >/tmp/www/blob
+	BLOB_SHA=$(sha256sum /tmp/www/blob | cut -d' ' -f1)
+	httpd -p 127.0.0.1:8000 -h /tmp/www
+	printf '127.0.0.1 localhost\n10.9.8.7 vmdeck-l1\n' >/tmp/dns-hosts
+	l1tool dns /tmp/dns-hosts &
+	echo "nameserver 127.0.0.1" >/etc/resolv.conf
+}
+
+# Waits up to $3 seconds for text $2 in log $1.
+wait_for_line() {
+	i=0
+	while [ $i -lt "$3" ] && ! grep -q "$2" "$1" 2>/dev/null; do
+		sleep 1
+		i=$((i + 1))
+	done
+	grep -q "$2" "$1" 2>/dev/null
+}
+
+# The capture, base64 between markers, for the host to read with tshark.
+dump_file() {
+	echo "FILE-BEGIN $1"
+	base64 "$2"
+	echo "FILE-END $1"
+}
+
+expect_fact() {
+	got=$(fact "$1")
+	[ "$got" = "$2" ] || why="$why $1 '$got', want '$2';"
+}
+
+http_get() {
+	printf 'GET %s HTTP/1.0\r\n\r\n' "$3" | nc "$1" "$2" 2>/dev/null | awk 'body { print } /^\r$/ { body = 1 }'
+}
+
+scenario_vmdeck_net() {
+	net_services
+	why=""
+	rm -f "$LOGDIR/vmdeck-net.log"
+	run_guest vmdeck-net "$VMDECK" run --kernel "$L2_KERNEL" --initrd "$L2_INITRD" --mem 256M \
+		--net user,hostfwd=tcp::8080-:80,capture=/tmp/net.pcap \
+		--cmdline "$(l2_cmdline net)" &
+	guest=$!
+	if wait_for_line "$LOGDIR/vmdeck-net.log" "L2 httpd-up" "$TIMEOUT"; then
+		page=$(http_get 127.0.0.1 8080 /)
+		[ "$page" = "hello from L2" ] || why="$why hostfwd page '$page';"
+		# Exactly one listener, on 127.0.0.1.
+		listeners=$(netstat -ltn 2>/dev/null | awk '$4 ~ /:8080$/ { printf "%s%s", sep, $4; sep = " " }')
+		echo "L1 listeners on 8080: ${listeners:-none}"
+		[ "$listeners" = 127.0.0.1:8080 ] || why="$why the forward listens on '$listeners', want 127.0.0.1:8080 only;"
+	else
+		why="$why L2 never served http;"
+	fi
+	wait "$guest"
+	LOG=$LOGDIR/vmdeck-net.log
+	RC=$(cat "$LOGDIR/vmdeck-net.rc")
+	expect_fact net-mac 52:54:00:12:34:56
+	expect_fact net-mtu 1500
+	expect_fact dhcp-addr 10.0.2.15/24
+	expect_fact dhcp-router 10.0.2.2
+	expect_fact dhcp-dns 10.0.2.3
+	expect_fact ping-gateway ok
+	expect_fact dns-l1host 10.9.8.7
+	expect_fact dns-localhost 127.0.0.1
+	expect_fact fetch-sha256 "$BLOB_SHA"
+	[ "$RC" = 0 ] || why="$why exit status $RC;"
+	if [ -z "$why" ]; then result vmdeck-net pass "dhcp, ping, dns, fetch, hostfwd ok"; else result vmdeck-net fail "$why"; fi
+	[ -f /tmp/net.pcap ] && dump_file vmdeck-net.pcap /tmp/net.pcap
+}
+
+scenario_vmdeck_net_restrict() {
+	net_services
+	why=""
+	run_guest vmdeck-net-restrict "$VMDECK" run --kernel "$L2_KERNEL" --initrd "$L2_INITRD" --mem 256M \
+		--net user,restrict=on --cmdline "$(l2_cmdline net_restrict)"
+	expect_fact dhcp-addr 10.0.2.15/24
+	expect_fact dhcp-router none
+	expect_fact ping-gateway ok
+	expect_fact dns-l1host none
+	expect_fact fetch blocked
+	[ "$RC" = 0 ] || why="$why exit status $RC;"
+	if [ -z "$why" ]; then result vmdeck-net-restrict pass "dhcp and ping only"; else result vmdeck-net-restrict fail "$why"; fi
+}
+
+# vmdeck.netmib= MiB (default 64) each way between L2 and L1's nc, under
+# vmdeck and under QEMU (-netdev user, the same libslirp); L1 counts what
+# arrives, L2 times both directions, busybox time gives the VMM's CPU time
+# (guest included, boot included).  Run by tests/bench/nested-net.sh.
+NET_MIB=64
+# Each round listens on two fresh ports (NET_PORT, NET_PORT + 1): a round
+# that failed half-way cannot leave a listener behind that the next round's
+# guest talks to instead.
+NET_PORT=5000
+
+# Starts nc with its pid in /tmp/nc-$1.pid (the pipeline's $! is not nc's),
+# listening on port $1.
+nc_listen() {
+	sh -c 'echo $$ >"/tmp/nc-$1.pid"; exec nc -l -p "$1"' nc "$1"
+}
+
+bench_listeners() {
+	net_services
+	NET_PORT=$((NET_PORT + 2))
+	rm -f "/tmp/up-bytes-$NET_PORT"
+	# busybox nc ends when its stdin does: the receiver's never ends.
+	(sleep 3600 | nc_listen "$NET_PORT" | wc -c >"/tmp/up-bytes-$NET_PORT") &
+	(dd if=/dev/zero bs=65536 count=$((NET_MIB * 16)) 2>/dev/null | nc_listen $((NET_PORT + 1))) &
+	sleep 1                       # both listen before the guest connects
+}
+
+net_bench_cmdline() {
+	echo "$(l2_cmdline net_bench) vmdeck.netmib=$NET_MIB vmdeck.netport=$NET_PORT"
+}
+
+judge_bench() {
+	# A complete upload: the guest closed, nc ended and wc wrote its count.
+	i=0
+	while [ $i -lt 10 ] && [ ! -s "/tmp/up-bytes-$NET_PORT" ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	# Whatever did not complete: its listeners go now.
+	kill "$(cat "/tmp/nc-$NET_PORT.pid")" "$(cat "/tmp/nc-$((NET_PORT + 1)).pid")" 2>/dev/null
+	up=$(fact net-up-s) down=$(fact net-down-s)
+	upb=$(tr -d ' ' <"/tmp/up-bytes-$NET_PORT" 2>/dev/null) downb=$(fact net-down-bytes)
+	cpu=$(awk '{ sub(/^[0-9]+\| /, "") } $1 == "VMM-CPU" { print $2 + $3 }' "$LOG")
+	want=$((NET_MIB * 1048576))
+	if [ "$upb" = "$want" ] && [ "$downb" = "$want" ] && [ "$RC" = 0 ]; then
+		# Metrics only for complete transfers: the summary takes medians.
+		metric "$1-up-s" "$up" s
+		metric "$1-down-s" "$down" s
+		metric "$1-vmm-cpu-s" "$cpu" s
+		result "$1" pass "up $up s, down $down s, $NET_MIB MiB each way, VMM CPU $cpu s"
+	else
+		result "$1" fail "up ${up:-?} s (${upb:-?} of $want bytes), down ${down:-?} s (${downb:-?} bytes), exit status $RC; last line: $(last_words)"
+	fi
+}
+
+scenario_vmdeck_net_bench() {
+	bench_listeners
+	run_guest vmdeck-net-bench time -f "VMM-CPU %U %S" "$VMDECK" run --kernel "$L2_KERNEL" \
+		--initrd "$L2_INITRD" --mem 256M --net user --cmdline "$(net_bench_cmdline)"
+	judge_bench vmdeck-net-bench
+}
+
+scenario_qemu_net_bench() {
+	bench_listeners
+	run_guest qemu-net-bench time -f "VMM-CPU %U %S" qemu-system-x86_64 -enable-kvm -cpu host -m 256M \
+		-nographic -no-reboot -kernel "$L2_KERNEL" -initrd "$L2_INITRD" \
+		-append "$(net_bench_cmdline)" \
+		-netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile=
+	judge_bench qemu-net-bench
+}
+
 # ---- balloon, statistics and the control socket ---------------------------------
 
 # KEY's first numeric value in the reply to `vmdeck ctl SOCKET CMD`.
@@ -500,6 +666,8 @@ main() {
 	repeat=$(cmdline_param vmdeck.repeat)
 	limit=$(cmdline_param vmdeck.timeout)
 	TIMEOUT=${limit:-$TIMEOUT}
+	mib=$(cmdline_param vmdeck.netmib)
+	NET_MIB=${mib:-$NET_MIB}
 	[ -x "$VMDECK" ] || echo "L1 vmdeck binary missing at $VMDECK"
 	# Rounds, not one scenario N times in a row: a noisy neighbour then
 	# slows both VMMs alike and the ratio stays honest.

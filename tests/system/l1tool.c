@@ -14,10 +14,17 @@
  *	"MS| l1tool: timeout S s" and exits with N, 128+N or 124 like timeout(1).
  *   l1tool now
  *	Prints the monotonic clock in milliseconds.
+ *   l1tool dns HOSTS
+ *	A DNS server on 127.0.0.1:53 answering A queries for the names in
+ *	HOSTS ("ADDRESS NAME..." lines, as /etc/hosts), name errors for the
+ *	rest: what a VMM's user-mode NAT forwards the guest's 10.0.2.3 to
+ *	(busybox has no DNS server).
  *
  * It exists because busybox has no sub-second clock and its timeout cannot
  * kill a whole process tree.  Built static so L1 needs no extra libraries.
  */
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -208,9 +215,30 @@ static void dump_task_file(struct line_buf *lb, int pid, const char *tid, const 
 	}
 }
 
-/* Where each thread of a child that overran its time is, in the kernel:
- * for a VMM that hangs, the first thing its owner asks. */
-static void dump_stuck(struct line_buf *lb, pid_t pid)
+/* The parent of process PID, from /proc/PID/stat, or -1. */
+static pid_t parent_of(const char *pid)
+{
+	char path[300], text[512];
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof(text) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return -1;
+	text[n] = '\0';
+	/* "pid (comm) state ppid ...": comm may hold spaces and parentheses. */
+	char *rp = strrchr(text, ')');
+	int ppid;
+	return rp && sscanf(rp + 1, " %*c %d", &ppid) == 1 ? ppid : -1;
+}
+
+/* Where each thread of a child that overran its time is, in the kernel,
+ * and how much CPU it has had (schedstat: run ns, wait ns, slices), for
+ * the child and every process below it (`time VMM` hides the VMM one
+ * level down): for a VMM that hangs or spins, the first thing its owner
+ * asks. */
+static void dump_stuck(struct line_buf *lb, pid_t pid, int depth)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
@@ -221,10 +249,17 @@ static void dump_stuck(struct line_buf *lb, pid_t pid)
 		if (de->d_name[0] == '.')
 			continue;
 		dump_task_file(lb, (int)pid, de->d_name, "comm");
+		dump_task_file(lb, (int)pid, de->d_name, "schedstat");
 		dump_task_file(lb, (int)pid, de->d_name, "wchan");
 		dump_task_file(lb, (int)pid, de->d_name, "stack");
 	}
 	closedir(dir);
+	DIR *proc = depth < 4 ? opendir("/proc") : NULL;
+	for (struct dirent *de; proc && (de = readdir(proc));)
+		if (de->d_name[0] >= '1' && de->d_name[0] <= '9' && parent_of(de->d_name) == pid)
+			dump_stuck(lb, (pid_t)atoi(de->d_name), depth + 1);
+	if (proc)
+		closedir(proc);
 }
 
 static long parse_secs(const char *s)
@@ -278,7 +313,7 @@ static int cmd_run(int argc, char **argv)
 	if (lb.len)
 		emit(&lb);
 	if (why == STOP_TIMEOUT && !reaped)
-		dump_stuck(&lb, pid);
+		dump_stuck(&lb, pid, 0);
 	/* Killing the group also frees a pipe held open by grandchildren. */
 	kill(-pid, SIGKILL);
 	/* A task stuck in the kernel ignores SIGKILL: never wait for it forever. */
@@ -305,12 +340,90 @@ static int cmd_run(int argc, char **argv)
 	return WEXITSTATUS(status);
 }
 
+/* ---- dns ---------------------------------------------------------------------- */
+
+/* The address HOSTS gives NAME (dotted, case-insensitive), or 0. */
+static in_addr_t hosts_lookup(const char *hosts, const char *name)
+{
+	FILE *f = fopen(hosts, "r");
+	char line[512];
+	in_addr_t found = 0;
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		char *addr = strtok(line, " \t\n");
+		struct in_addr a;
+		if (!addr || *addr == '#' || inet_pton(AF_INET, addr, &a) != 1)
+			continue;
+		for (char *n = strtok(NULL, " \t\n"); n && !found; n = strtok(NULL, " \t\n"))
+			if (!strcasecmp(n, name))
+				found = a.s_addr;
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* Answers one query in Q (LEN bytes) in place; returns the reply length. */
+static size_t dns_answer(const char *hosts, unsigned char *q, size_t len)
+{
+	char name[256];
+	size_t o = 12, n = 0;
+	if (len < 17 || (q[2] & 0x80))
+		return 0;
+	while (o < len && q[o] && n + q[o] + 1 < sizeof(name)) {
+		if (n)
+			name[n++] = '.';
+		memcpy(name + n, q + o + 1, q[o]);
+		n += q[o];
+		o += 1u + q[o];
+	}
+	name[n] = '\0';
+	if (o + 5 > len)
+		return 0;
+	unsigned type = (unsigned)q[o + 1] << 8 | q[o + 2];
+	size_t end = o + 5;                      /* question ends here */
+	in_addr_t a = hosts_lookup(hosts, name);
+	q[2] = 0x84 | (q[2] & 1);                /* response, authoritative, RD copied */
+	q[3] = 0x80 | (a ? 0 : 3);               /* RA; NXDOMAIN when unknown */
+	q[6] = q[7] = q[8] = q[9] = q[10] = q[11] = 0;
+	if (!a || type != 1)
+		return end;                      /* no record of this type: no answer */
+	q[7] = 1;
+	unsigned char rr[16] = { 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4 };
+	memcpy(rr + 12, &a, 4);
+	memcpy(q + end, rr, sizeof(rr));
+	return end + sizeof(rr);
+}
+
+static int dns_main(const char *hosts)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in me = { .sin_family = AF_INET, .sin_port = htons(53),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	if (s < 0 || bind(s, (struct sockaddr *)&me, sizeof(me)) < 0) {
+		perror("l1tool dns");
+		return 1;
+	}
+	for (;;) {
+		unsigned char buf[512 + 16];
+		struct sockaddr_in from;
+		socklen_t flen = sizeof(from);
+		ssize_t n = recvfrom(s, buf, 512, 0, (struct sockaddr *)&from, &flen);
+		if (n <= 0)
+			continue;
+		size_t r = dns_answer(hosts, buf, (size_t)n);
+		if (r)
+			sendto(s, buf, r, 0, (struct sockaddr *)&from, flen);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "now")) {
 		printf("%lld\n", now_ms());
 		return 0;
 	}
+	if (argc == 3 && !strcmp(argv[1], "dns"))
+		return dns_main(argv[2]);
 	if (argc >= 3 && !strcmp(argv[1], "run"))
 		return cmd_run(argc, argv);
 	fprintf(stderr, "usage: l1tool run SECONDS CMD [ARG...] | l1tool now\n");

@@ -120,6 +120,110 @@ scenario_diskbench() {
 	poweroff -f
 }
 
+# ---- networking (virtio-net behind a user-mode NAT, QEMU's addresses) ----------
+
+# udhcpc hands the lease to a script; this one configures eth0 with it.
+write_dhcp_script() {
+	cat >/tmp/dhcp.sh <<'SCRIPT'
+#!/bin/sh
+[ "$1" = bound ] || exit 0
+ip addr add "$ip/${mask:-24}" dev "$interface"
+[ -n "${router:-}" ] && ip route add default via "$router"
+echo "nameserver ${dns:-10.0.2.3}" >/etc/resolv.conf
+echo "L2 dhcp-router ${router:-none}"
+echo "L2 dhcp-dns ${dns:-none}"
+SCRIPT
+	chmod 755 /tmp/dhcp.sh
+}
+
+net_up() {
+	ip link set lo up
+	ip link set eth0 up || { echo "L2 net-no-eth0"; return 1; }
+	echo "L2 net-mac $(cat /sys/class/net/eth0/address)"
+	echo "L2 net-mtu $(cat /sys/class/net/eth0/mtu)"
+	echo "L2 net-features $(cat /sys/bus/virtio/drivers/virtio_net/virtio*/features 2>/dev/null | head -n1)"
+	write_dhcp_script
+	if udhcpc -i eth0 -n -q -t 5 -T 2 -s /tmp/dhcp.sh >/tmp/udhcpc.log 2>&1; then
+		grep '^L2 ' /tmp/udhcpc.log
+		echo "L2 dhcp-addr $(ip -4 -o addr show dev eth0 | awk '{ print $4; exit }')"
+	else
+		echo "L2 dhcp-addr none"
+	fi
+}
+
+# HTTP/1.0 through nc (busybox's static wget crashes); prints the body.
+http_get() {
+	printf 'GET %s HTTP/1.0\r\n\r\n' "$3" | nc -w 10 "$1" "$2" 2>/dev/null | awk 'body { print } /^\r$/ { body = 1 }'
+}
+
+# A hostname from L1's DNS server through slirp's 10.0.2.3.
+dns_lookup() {
+	nslookup "$1" 10.0.2.3 2>/dev/null | awk '/^Address/ && $NF !~ /:53$/ { a = $NF } END { print a ? a : "none" }'
+}
+
+# True once a connection to port 80 was accepted and has ended.
+http_served() {
+	awk '$1 == "Tcp:" && n++ { exit !($7 > 0) }' /proc/net/snmp &&
+		awk '$2 ~ /:0050$/ && $4 != "0A" && $4 != "06" { busy = 1 } END { exit busy }' /proc/net/tcp
+}
+
+scenario_net() {
+	net_up
+	if ping -c 1 -W 3 10.0.2.2 >/dev/null 2>&1; then echo "L2 ping-gateway ok"; else echo "L2 ping-gateway fail"; fi
+	echo "L2 dns-l1host $(dns_lookup vmdeck-l1)"
+	echo "L2 dns-localhost $(dns_lookup localhost)"
+	http_get 10.0.2.2 8000 /blob >/tmp/blob
+	echo "L2 fetch-sha256 $(sha256sum /tmp/blob | cut -d' ' -f1)"
+	mkdir -p /www
+	echo "hello from L2" >/www/index.html
+	httpd -p 80 -h /www
+	echo "L2 httpd-up"
+	# L1 fetches the page through its forward meanwhile.  Done once the
+	# guest has accepted a connection (it opened none passively before)
+	# and every socket on port 80 is the listener or in TIME_WAIT; at most
+	# 60 s.
+	i=0
+	while [ $i -lt 120 ] && ! http_served; do
+		sleep 0.5
+		i=$((i + 1))
+	done
+	echo "L2 net-done"
+	poweroff -f
+}
+
+scenario_net_restrict() {
+	net_up
+	if ping -c 1 -W 3 10.0.2.2 >/dev/null 2>&1; then echo "L2 ping-gateway ok"; else echo "L2 ping-gateway fail"; fi
+	echo "L2 dns-l1host $(dns_lookup vmdeck-l1)"
+	if [ -n "$(http_get 10.0.2.2 8000 /blob | head -c 10)" ]; then echo "L2 fetch reached"; else echo "L2 fetch blocked"; fi
+	echo "L2 net-done"
+	poweroff -f
+}
+
+# The throughput benchmark: vmdeck.netmib= MiB (default 64) to L1's nc on
+# port vmdeck.netport= (default 5002) and as much back from the next port,
+# timed here.  busybox nc ends when its stdin does, so the receiving one
+# reads from a FIFO that stays open.
+scenario_net_bench() {
+	net_up
+	mib=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^vmdeck\.netmib=//p')
+	port=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^vmdeck\.netport=//p')
+	port=${port:-5002}
+	count=$((${mib:-64} * 16))
+	mkfifo /tmp/hold
+	exec 3<>/tmp/hold
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	dd if=/dev/zero bs=65536 count=$count 2>/dev/null | nc 10.0.2.2 "$port"
+	t1=$(cut -d' ' -f1 /proc/uptime)
+	nc 10.0.2.2 $((port + 1)) <&3 | wc -c >/tmp/down-bytes
+	t2=$(cut -d' ' -f1 /proc/uptime)
+	exec 3>&-
+	echo "L2 net-up-s $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
+	echo "L2 net-down-s $(awk -v a="$t1" -v b="$t2" 'BEGIN { print b - a }')"
+	echo "L2 net-down-bytes $(tr -d ' ' </tmp/down-bytes)"
+	poweroff -f
+}
+
 # Balloon, statistics and the power button (l1-tests.sh drives it from
 # outside through the control socket): the power button reaches busybox
 # acpid as KEY_POWER through the ACPI button driver and powers off; the

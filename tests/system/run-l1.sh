@@ -2,7 +2,7 @@
 # Boots the L1 guest once with the VMM under test and prints L1's serial
 # console on stdout (RESULT and METRIC lines included, see l1-tests.sh).
 #
-#   run-l1.sh [-t SECONDS] [-a "L1 KERNEL PARAMS"] VMDECK_BIN
+#   run-l1.sh [-t SECONDS] [-i SECONDS] [-a "L1 KERNEL PARAMS"] VMDECK_BIN
 #
 # The L1 initramfs is the cached base built by build-images.sh with a small
 # second archive appended, holding this run's VMDECK_BIN (with its ldd
@@ -17,9 +17,10 @@
 # Each output line is stamped "MS| " with the host's milliseconds since QEMU
 # started (by l1tool, the same helper L1 uses).  -t is a hard limit on the
 # whole run (default 420 s: three scenarios at their 120 s limit plus boot)
-# and L1 is also killed after 180 s without a line of output, which only a
+# and L1 is also killed after 180 s without a line of output (-i), which only a
 # wedged L1 kernel does (a stuck scenario is killed inside L1 at 120 s), so
-# a hang can never hang `make check`.
+# a hang can never hang `make check`.  Long benchmarks raise -i: while L1's
+# vCPUs are saturated its console output can lag by a minute or more.
 # VMDECK_L1_QEMU_ARGS adds QEMU options for debugging L1 itself, e.g.
 # "-monitor unix:/tmp/l1.mon,server,nowait" or "-s" for gdb.
 set -eu
@@ -28,17 +29,19 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 CACHE=${VMDECK_NESTED_CACHE:-$TOP/.cache/nested}
 limit=420
+idle=180
 extra=""
 
-while getopts t:a: opt; do
+while getopts t:i:a: opt; do
 	case $opt in
 	t) limit=$OPTARG ;;
+	i) idle=$OPTARG ;;
 	a) extra=$OPTARG ;;
-	*) echo "usage: run-l1.sh [-t SECONDS] [-a PARAMS] VMDECK_BIN" >&2; exit 2 ;;
+	*) echo "usage: run-l1.sh [-t SECONDS] [-i SECONDS] [-a PARAMS] VMDECK_BIN" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
-[ $# -eq 1 ] || { echo "usage: run-l1.sh [-t SECONDS] [-a PARAMS] VMDECK_BIN" >&2; exit 2; }
+[ $# -eq 1 ] || { echo "usage: run-l1.sh [-t SECONDS] [-i SECONDS] [-a PARAMS] VMDECK_BIN" >&2; exit 2; }
 vmdeck=$1
 
 for f in l1-vmlinuz l1-base.cpio l1tool l1vnc; do
@@ -82,7 +85,7 @@ stage_payload
 # MTTCG (one host thread per vCPU) lets L2 really run two vCPUs in parallel.
 # No exec: the trap must still clean up after QEMU exits.
 # shellcheck disable=SC2086 # VMDECK_L1_QEMU_ARGS is a list of options
-"$CACHE/l1tool" run -i 180 "$limit" qemu-system-x86_64 -accel tcg,thread=multi -cpu "$L1_CPU" \
+"$CACHE/l1tool" run -i "$idle" "$limit" qemu-system-x86_64 -accel tcg,thread=multi -cpu "$L1_CPU" \
 	-smp 2 -m 3072 -nographic -no-reboot -nic none \
 	-kernel "$kernel" -initrd "$work/l1.cpio" \
 	-append "console=ttyS0 panic=-1 quiet tsc=reliable $extra" ${VMDECK_L1_QEMU_ARGS:-}

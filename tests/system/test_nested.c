@@ -61,6 +61,8 @@ static const char *const scenario_names[] = {
 	"vmdeck-display",
 	"vmdeck-library",
 	"vmdeck-balloon-ctl",
+	"vmdeck-net",
+	"vmdeck-net-restrict",
 };
 
 static double now_s(void)
@@ -320,14 +322,76 @@ static void test_l1_harness(void **state)
 	}
 }
 
+/* Runs CMD through the shell; returns its exit status (-1 if it could not
+ * run) with the first SIZE-1 bytes of its output in OUT. */
+static int shell_output(const char *cmd, char *out, size_t size)
+{
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	size_t n = fread(out, 1, size - 1, p);
+	out[n] = '\0';
+	int status = pclose(p);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* What a pcap of the vmdeck-net run must hold, as tshark display filters:
+ * the whole DHCP exchange handing out 10.0.2.15, the guest's handshake with
+ * L1's web server through 10.0.2.2 and L1's handshake with the guest's
+ * httpd through the host forward (slirp presents it as coming from
+ * 10.0.2.2). */
+static const struct {
+	const char *what, *filter;
+} net_capture_wants[] = {
+	{ "DHCP Discover", "dhcp.option.dhcp == 1 && ip.src == 0.0.0.0" },
+	{ "DHCP Offer of 10.0.2.15", "dhcp.option.dhcp == 2 && dhcp.ip.your == 10.0.2.15 && ip.src == 10.0.2.2" },
+	{ "DHCP Request", "dhcp.option.dhcp == 3" },
+	{ "DHCP ACK of 10.0.2.15", "dhcp.option.dhcp == 5 && dhcp.ip.your == 10.0.2.15" },
+	{ "SYN to 10.0.2.2:8000", "ip.src == 10.0.2.15 && tcp.dstport == 8000 && tcp.flags.syn == 1 && tcp.flags.ack == 0" },
+	{ "SYN-ACK from 10.0.2.2:8000", "ip.src == 10.0.2.2 && tcp.srcport == 8000 && tcp.flags.syn == 1 && tcp.flags.ack == 1" },
+	{ "forwarded SYN to the guest's port 80", "ip.dst == 10.0.2.15 && tcp.dstport == 80 && tcp.flags.syn == 1 && tcp.flags.ack == 0" },
+	{ "SYN-ACK from the guest's port 80", "ip.src == 10.0.2.15 && tcp.srcport == 80 && tcp.flags.syn == 1 && tcp.flags.ack == 1" },
+	{ "DNS answer for vmdeck-l1", "ip.src == 10.0.2.3 && dns.a == 10.9.8.7" },
+};
+
+/* The pcap the vmdeck-net scenario captured travels back base64-encoded
+ * between "FILE-BEGIN vmdeck-net.pcap" and "FILE-END" lines; tshark on
+ * this host must read it without complaint and find each packet above. */
+static void test_net_capture(void **state)
+{
+	char pcap[PATH_MAX + 64], cmd[4 * PATH_MAX + 512], out[8192];
+	skip_if_unbuildable();
+	path_in_src(pcap, sizeof(pcap), "build/nested/vmdeck-net.pcap");
+	snprintf(cmd, sizeof(cmd),
+		 "sed -e 's/^[0-9]*| //' '%s' | awk '/^FILE-END/ { on = 0 } on { print } /^FILE-BEGIN vmdeck-net.pcap/ { on = 1 }'"
+		 " | base64 -d >'%s' && test -s '%s'", nested.log_path, pcap, pcap);
+	if (shell_output(cmd, out, sizeof(out)) != 0)
+		fail_msg("no capture came back from the vmdeck-net scenario (see %s)", nested.log_path);
+	/* Reading the whole file: a torn or malformed record makes tshark
+	 * fail or say so on stderr ("cut short", "damaged"). */
+	snprintf(cmd, sizeof(cmd), "tshark -n -r '%s' 2>&1 >/dev/null | grep -v '^Running as user'", pcap);
+	int status = shell_output(cmd, out, sizeof(out));
+	if (status != 1)
+		fail_msg("tshark -r %s complains: %.2000s", pcap, out);
+	for (size_t i = 0; i < sizeof(net_capture_wants) / sizeof(net_capture_wants[0]); i++) {
+		snprintf(cmd, sizeof(cmd), "tshark -n -r '%s' -Y '%s' 2>/dev/null", pcap, net_capture_wants[i].filter);
+		status = shell_output(cmd, out, sizeof(out));
+		if (status != 0 || !out[0])
+			fail_msg("tshark finds no %s in %s (filter \"%s\", status %d)", net_capture_wants[i].what,
+				 pcap, net_capture_wants[i].filter, status);
+		printf("%s: %.*s\n", net_capture_wants[i].what, (int)strcspn(out, "\n"), out);
+	}
+}
+
 #define N_SCENARIOS (sizeof(scenario_names) / sizeof(scenario_names[0]))
 
 int main(void)
 {
 	/* The harness check, then one cmocka test per scenario, named after it. */
-	struct CMUnitTest tests[1 + N_SCENARIOS] = { cmocka_unit_test(test_l1_harness) };
+	struct CMUnitTest tests[2 + N_SCENARIOS] = { cmocka_unit_test(test_l1_harness) };
 	for (size_t i = 0; i < N_SCENARIOS; i++)
 		tests[1 + i] = (struct CMUnitTest){ .name = scenario_names[i], .test_func = test_scenario,
 						    .initial_state = (void *)scenario_names[i] };
+	tests[1 + N_SCENARIOS] = (struct CMUnitTest)cmocka_unit_test(test_net_capture);
 	return cmocka_run_group_tests_name("nested", tests, group_setup, NULL);
 }

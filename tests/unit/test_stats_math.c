@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "vmm/stats.h"
 #include "vmm/stats_kvm.h"
 #include "vmm/stats_proc.h"
 #include "vmm/stats_rate.h"
@@ -234,6 +235,59 @@ static void test_disk_counters_hook(void **state)
 	assert_int_equal(vblk_counters(&b, c, 3), 3);
 }
 
+/* A device as the statistics model sees it: one count, one level, and
+ * state beyond numbers. */
+struct fake_dev {
+	uint64_t packets, level;
+};
+
+static unsigned fake_counters(void *dev, struct dev_counter *out, unsigned max)
+{
+	struct fake_dev *f = dev;
+	out[0] = (struct dev_counter){ "packets", f->packets, false };
+	out[1] = (struct dev_counter){ "level", f->level, true };
+	return 2;
+}
+
+static void fake_info(void *dev, json_object *out)
+{
+	json_object_object_add(out, "forwards", json_object_new_array());
+}
+
+static json_object *device_json(json_object *stats, const char *part, const char *name)
+{
+	json_object *d = json_object_array_get_idx(json_object_object_get(stats, "devices"), 0), *v = NULL;
+	json_object_object_get_ex(part ? json_object_object_get(d, part) : d, name, &v);
+	return v;
+}
+
+/* A level that goes down shows where it is now; counts stay totals with
+ * rates; the device's own state comes along. */
+static void test_device_levels_and_state_in_the_statistics(void **state)
+{
+	static struct vm vm;
+	static struct fake_dev f = { .packets = 10, .level = 5 };
+	vm.nr_devices = 1;
+	vm.devices[0] = (struct vm_device){ .kind = "net", .dev = &f, .counters = fake_counters, .info = fake_info };
+	struct stats s;
+	assert_int_equal(stats_init(&s, &vm), 0);
+	stats_sample(&s);
+	f.packets = 15;
+	f.level = 2;
+	usleep(1000);
+	stats_sample(&s);
+	json_object *out = json_object_new_object();
+	stats_json(&s, out);
+	assert_string_equal(json_object_get_string(device_json(out, NULL, "kind")), "net");
+	assert_int_equal(json_object_get_int64(device_json(out, "counters", "packets")), 15);
+	assert_int_equal(json_object_get_int64(device_json(out, "counters", "level")), 2);
+	assert_true(json_object_get_double(device_json(out, "rates", "packets")) > 0);
+	assert_null(device_json(out, "rates", "level"));
+	assert_true(json_object_is_type(device_json(out, NULL, "forwards"), json_type_array));
+	json_object_put(out);
+	stats_destroy(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +302,7 @@ int main(void)
 		cmocka_unit_test(test_kvm_stats_layout_by_name),
 		cmocka_unit_test(test_kvm_stats_hostile_layouts),
 		cmocka_unit_test(test_disk_counters_hook),
+		cmocka_unit_test(test_device_levels_and_state_in_the_statistics),
 	};
 	return cmocka_run_group_tests_name("statistics arithmetic and sources", tests, NULL, NULL);
 }
