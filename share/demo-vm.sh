@@ -160,14 +160,9 @@ else
 	fetch_kernel
 	build_initramfs
 	say "creating VM '$NAME': 2 vCPUs, 256M, a 1G growable data disk, NAT with 127.0.0.1:8080 -> guest port 80"
-	# The NAT is part of the definition; the VMM gets its --net when `vmdeck
-	# help run` offers the option (src/vmargs.c), so a demo made now has its
-	# network as soon as the VMM has one.
 	"$VMDECK" new "$NAME" --cpus 2 --mem 256M --disk-size 1G --kernel "$CACHE/vmlinuz" --initrd "$CACHE/initrd.gz" \
 		--cmdline "console=ttyS0" --net "user,hostfwd=tcp:127.0.0.1:8080-:80" >/dev/null
 fi
-"$VMDECK" help run | grep -q -- '--net' ||
-	say "this vmdeck's VMM has no network card yet (no --net in 'vmdeck help run'): the demo runs without its NAT"
 # GUIDE: kvm_pvm emulates guest kernel code and stock Linux cannot boot on
 # it; the TUI says so for the running VM, and here it is said first.
 [ -e /sys/module/kvm_pvm ] &&

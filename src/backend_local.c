@@ -504,8 +504,7 @@ static int endpoints(struct backend *b, const char *name, struct be_endpoints *o
 	memset(&d, 0, sizeof(d));
 	bool display = vmlib_load(&L(b)->lib, name, &d, err) == 0 && (!d.display || strcmp(d.display, "none"));
 	vmdef_free(&d);
-	if (display && vmargs_features() & VMARGS_DISPLAY &&
-	    rundir_vm_path(name, "vnc", out->vnc, sizeof(out->vnc), err) < 0)
+	if (display && rundir_vm_path(name, "vnc", out->vnc, sizeof(out->vnc), err) < 0)
 		return BE_EFAIL;
 	return 0;
 }
@@ -557,24 +556,21 @@ static int devices(struct backend *b, const char *name, struct be_device **list,
 	if (vmlib_load(&l->lib, name, &d, err) < 0)
 		return BE_EUSER;
 	char mem[32];
-	unsigned have = vmargs_features();
-	const char *later = " (not in this VMM yet)";
 	add_device(list, n, "cpu", "%u vCPU%s", d.cpus, d.cpus == 1 ? "" : "s");
 	add_device(list, n, "memory", "%s%s", size_format(d.mem, mem, sizeof(mem)),
-		   !d.balloon ? "" : have & VMARGS_CONTROL ? ", balloon" : ", balloon (not in this VMM yet)");
+		   d.balloon ? ", balloon" : "");
 	add_device(list, n, "serial", "16550A UART on COM1, a console socket");
 	for (unsigned i = 0; i < d.nr_disks; i++) {
 		char vs[16] = "?", used[16] = "?";
 		disk_sizes(l, name, d.disks[i].file, vs, used, sizeof(vs));
-		add_device(list, n, "disk", "%s, %s %s (%s used)%s%s", d.disks[i].file, vs, d.disks[i].format, used,
-			   d.disks[i].readonly ? ", read-only" : "", have & VMARGS_DISKS ? "" : later);
+		add_device(list, n, "disk", "%s, %s %s (%s used)%s", d.disks[i].file, vs, d.disks[i].format, used,
+			   d.disks[i].readonly ? ", read-only" : "");
 	}
 	if (d.net_mode && !strcmp(d.net_mode, "user"))
-		add_device(list, n, "network", "virtio-net, NAT 10.0.2.0/24, %u forward%s%s", d.nr_hostfwd,
-			   d.nr_hostfwd == 1 ? "" : "s", have & VMARGS_NET ? "" : later);
+		add_device(list, n, "network", "virtio-net, NAT 10.0.2.0/24, %u forward%s", d.nr_hostfwd,
+			   d.nr_hostfwd == 1 ? "" : "s");
 	if (d.display && strcmp(d.display, "none"))
-		add_device(list, n, "display", "%s, keymap %s%s", d.display, d.keymap ? d.keymap : "us",
-			   have & VMARGS_DISPLAY ? "" : later);
+		add_device(list, n, "display", "%s, keymap %s", d.display, d.keymap ? d.keymap : "us");
 	vmdef_free(&d);
 	return 0;
 }

@@ -100,26 +100,7 @@ static int base_args(const struct vmlib *lib, const char *name, const struct vmd
 	return add_socket(a, name, "serial", "--serial", "socket:", err);
 }
 
-/* ---- one block per VMM feature ------------------------------------------------
- * Each returns 0 and adds nothing until its feature is in the VMM; then it
- * is filled in and its bit joins vmargs_features(). */
-
-extern const struct cli_cmd cmd_run_entry;
-
-/* Whether `vmdeck run` of this very binary takes OPTION: its usage line
- * (what `vmdeck help run` shows) is the one list of its options.  The
- * network joins this way as soon as its --net is in. */
-static bool run_takes(const char *option)
-{
-	char word[64];
-	snprintf(word, sizeof(word), "[%s ", option);
-	return strstr(cmd_run_entry.args, word) != NULL;
-}
-
-unsigned vmargs_features(void)
-{
-	return VMARGS_CONTROL | VMARGS_DISKS | VMARGS_DISPLAY | (run_takes("--net") ? VMARGS_NET : 0);
-}
+/* ---- one block per VMM feature ------------------------------------------------ */
 
 /* The control socket comes with --name (NAME.sock beside NAME.serial);
  * the balloon is asked for here. */
@@ -141,12 +122,10 @@ static int display_args(const char *name, const struct vmdef *d, struct vmargs *
 	return add_socket(a, name, "vnc", "--vnc", "unix:", err);
 }
 
-/* The network card and its NAT (--net user,hostfwd=RULE,...,mac=MAC),
- * when the VMM has one: until then the VM runs without a card, and its
- * device list says so. */
+/* The network card and its NAT (--net user,hostfwd=RULE,...,mac=MAC). */
 static int net_args(const char *name, const struct vmdef *d, struct vmargs *a, struct error *err)
 {
-	if (!d->net_mode || strcmp(d->net_mode, "user") || !(vmargs_features() & VMARGS_NET))
+	if (!d->net_mode || strcmp(d->net_mode, "user"))
 		return 0;
 	char spec[4096] = "user";
 	for (unsigned i = 0; i < d->nr_hostfwd; i++)

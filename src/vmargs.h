@@ -23,15 +23,6 @@ int vmargs_build(const struct vmlib *lib, const char *name, const struct vmdef *
 		 struct vmargs *a, struct error *err);
 void vmargs_free(struct vmargs *a);
 
-/* The VM features this build's VMM is given (the blocks of vmargs.c that
- * are filled in); a definition may ask for more than it can have yet. */
-enum {
-	VMARGS_CONTROL = 1 << 0,      /* control socket, statistics, balloon */
-	VMARGS_DISPLAY = 1 << 1,      /* VGA and its VNC server */
-	VMARGS_NET = 1 << 2,          /* virtio-net with its NAT */
-	VMARGS_DISKS = 1 << 3,        /* virtio-blk disks */
-};
-unsigned vmargs_features(void);
 /* A path from vm.conf: absolute as it is, else relative to the VM's
  * directory (malloc'ed). */
 char *vmargs_resolve(const struct vmlib *lib, const char *name, const char *file);

@@ -187,9 +187,16 @@ static void test_kvm_device_without_permission(void **state)
 	fclose(f);
 	const char *p = tmp_file("hello.elf", image, n, 0644);
 	assert_int_equal(chmod(tmpdir, 0755), 0);
+	/* nobody's own runtime directory, as a login would give it. */
+	static char run[600], run_env[640];
+	snprintf(run, sizeof(run), "%s/run-nobody", tmpdir);
+	assert_int_equal(mkdir(run, 0700), 0);
+	assert_int_equal(chown(run, 65534, 65534), 0);
+	snprintf(run_env, sizeof(run_env), "XDG_RUNTIME_DIR=%s", run);
+	char *nobody_env[] = { "VMDECK_KVM_DEVICE=/dev/kvm", run_env, NULL };
 	char *argv[] = { "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
 			 (char *)vmdeck_bin(), "run", "--kernel", (char *)p, NULL };
-	expect_refusal_argv(env, "no permission to open /dev/kvm", argv);
+	expect_refusal_argv(nobody_env, "no permission to open /dev/kvm", argv);
 }
 
 static void test_bad_serial_mode(void **state)

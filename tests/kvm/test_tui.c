@@ -7,7 +7,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <json-c/json.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +152,44 @@ static char *wait_screen(struct fixture *f, const char *needle, int ms)
 	printf("the screen never showed \"%s\"; it shows:\n%s\n", needle, s);
 	fail();
 	return s;
+}
+
+/* Waits until the screen no longer shows NEEDLE and returns the screen. */
+static char *wait_screen_gone(struct fixture *f, const char *needle, int ms)
+{
+	char *s = NULL;
+	for (int waited = 0; waited <= ms; waited += 100) {
+		free(s);
+		s = capture(f);
+		if (s && !strstr(s, needle))
+			return s;
+		usleep(100000);
+	}
+	printf("the screen still shows \"%s\":\n%s\n", needle, s);
+	fail();
+	return s;
+}
+
+/* A TCP port on 127.0.0.1 nobody listens on now. */
+static int free_tcp_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+static bool tcp_port_open(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	bool open = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	close(fd);
+	return open;
 }
 
 static void keys(struct fixture *f, const char *k)
@@ -553,10 +594,31 @@ static double ctl_number(const char *vm, const char *cmd, const char *path)
 	return v;
 }
 
+/* Whether VM's `status` lists a forward from host port PORT. */
+static bool forward_listed(const char *vm, int port)
+{
+	char *sock = NULL;
+	assert_true(asprintf(&sock, "%s/vmdeck/%s.sock", getenv("XDG_RUNTIME_DIR"), vm) > 0);
+	struct spawn_result r = vd("ctl", sock, "status", NULL);
+	free(sock);
+	json_object *o = json_tokener_parse(r.out), *devs = NULL;
+	spawn_free(&r);
+	bool found = false;
+	if (o && json_object_object_get_ex(o, "devices", &devs))
+		for (size_t i = 0; i < json_object_array_length(devs); i++) {
+			json_object *fw = json_object_object_get(json_object_array_get_idx(devs, i), "forwards");
+			for (size_t j = 0; fw && j < json_object_array_length(fw); j++)
+				found |= json_object_get_int(json_object_object_get(json_object_array_get_idx(fw, j),
+										    "host_port")) == port;
+		}
+	json_object_put(o);
+	return found;
+}
+
 /* The detail screen's actions reach the VMM's control socket: the balloon
  * target (g_balloon's driver follows it), pause and resume, the power
- * button (g_ctl powers off), and a port forward, which needs the network's
- * hostfwd-add: without it the running VMM refuses in an error pane. */
+ * button (g_ctl powers off), and a port forward added and removed while the
+ * VM runs (hostfwd-add, hostfwd-remove). */
 static void test_detail_actions_go_through_the_control_socket(void **state)
 {
 	struct fixture *f = *state;
@@ -585,14 +647,24 @@ static void test_detail_actions_go_through_the_control_socket(void **state)
 	assert_string_equal(st, "paused");
 	keys(f, "p");
 	free(wait_screen(f, "bal running", 5000));
-	/* A forward on the running VM: this VMM has no network commands yet. */
+	/* A forward on the running VM: the VMM listens at once (on 127.0.0.1),
+	 * the definition keeps it, and removing it closes the port. */
+	int port = free_tcp_port();
+	char rule[64], key_line[96];
+	snprintf(rule, sizeof(rule), "tcp::%d-:80", port);
 	keys(f, "a");
 	free(wait_screen(f, "Forward:", 2000));
-	keys(f, "Enter");
-	s = wait_screen(f, "hostfwd-add", 5000);
-	tl_assert_contains(s, "cannot do hostfwd-add while it runs");
-	free(s);
-	keys(f, "Escape");
+	snprintf(key_line, sizeof(key_line), "C-u %s Enter", rule);
+	keys(f, key_line);
+	free(wait_screen(f, rule, 5000));
+	assert_true(forward_listed("bal", port));
+	assert_true(tcp_port_open(port));
+	keys(f, "x");
+	free(wait_screen(f, "Remove the forward", 2000));
+	keys(f, "y");
+	free(wait_screen_gone(f, rule, 5000));
+	assert_false(forward_listed("bal", port));
+	assert_false(tcp_port_open(port));
 	keys(f, "Escape");
 	/* The power button of the other VM: its guest powers off. */
 	free(wait_screen(f, "F1Help F2Start", 3000));

@@ -292,9 +292,16 @@ static void test_vmm_command_line(void **state)
 	const char *h = getenv("XDG_DATA_HOME");
 	snprintf(want, sizeof(want), "/usr/bin/vmdeck run --kernel %s --cmdline console=ttyS0 --mem 1024M --cpus 2 "
 		 "--name t --serial socket:%s/run/vmdeck/t.serial --balloon "
-		 "--display vga --keymap us --vnc unix:%s/run/vmdeck/t.vnc ", k, h, h);
+		 "--display vga --keymap us --vnc unix:%s/run/vmdeck/t.vnc --net user ", k, h, h);
 	assert_string_equal(line, want);
 	assert_null(a.argv[a.n]);
+	vmargs_free(&a);
+	/* Forwards and the MAC ride on the one --net. */
+	d.hostfwd[d.nr_hostfwd++] = strdup("tcp::8080-:80");
+	d.mac = strdup("52:54:00:ab:cd:ef");
+	assert_int_equal(vmargs_build(&f->lib, "t", &d, "/usr/bin/vmdeck", &a, &err), 0);
+	assert_string_equal(a.argv[a.n - 1], "user,hostfwd=tcp::8080-:80,mac=52:54:00:ab:cd:ef");
+	assert_string_equal(a.argv[a.n - 2], "--net");
 	vmargs_free(&a);
 	/* Disks in order, their paths resolved, commas doubled for --disk. */
 	char *dk = vmlib_path(&f->lib, "t", "da,ta.qcow2");
