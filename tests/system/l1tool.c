@@ -234,7 +234,7 @@ static pid_t parent_of(const char *pid)
 }
 
 /* Where each thread of a child that overran its time is, in the kernel,
- * and how much CPU it has had (schedstat: run ns, wait ns, slices), for
+ * and how much CPU it has had (schedstat: run ns, wait ns, slices; stat), for
  * the child and every process below it (`time VMM` hides the VMM one
  * level down): for a VMM that hangs or spins, the first thing its owner
  * asks. */
@@ -250,6 +250,9 @@ static void dump_stuck(struct line_buf *lb, pid_t pid, int depth)
 			continue;
 		dump_task_file(lb, (int)pid, de->d_name, "comm");
 		dump_task_file(lb, (int)pid, de->d_name, "schedstat");
+		/* utime, stime and guest_time (fields 14, 15, 43) tell a vCPU
+		 * looping through its VMM from one that stays in the guest. */
+		dump_task_file(lb, (int)pid, de->d_name, "stat");
 		dump_task_file(lb, (int)pid, de->d_name, "wchan");
 		dump_task_file(lb, (int)pid, de->d_name, "stack");
 	}
