@@ -4,7 +4,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "src/cli.h"
 #include "src/vmargs.h"
 #include "src/rundir.h"
 
