@@ -23,6 +23,7 @@
 #include "tests/guest/vga_test.h"
 #include "tests/lib/ctltest.h"
 #include "tests/lib/spawn.h"
+#include "tests/lib/testlib.h"
 #include "tests/lib/vmproc.h"
 #include "tests/lib/vnctest.h"
 #include "vmm/vga_font.h"
@@ -253,17 +254,6 @@ static void test_bzimage_gets_screen_info_and_framebuffer(void **state)
 #undef c
 }
 
-static int free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sa);
-	bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	getsockname(fd, (struct sockaddr *)&sa, &len);
-	close(fd);
-	return ntohs(sa.sin_port);
-}
-
 static void test_tcp_with_password(void **state)
 {
 	SKIP_WITHOUT_KVM();
@@ -274,7 +264,7 @@ static void test_tcp_with_password(void **state)
 	FILE *f = fopen(pwfile, "w");
 	fputs("s3cret\n", f);
 	fclose(f);
-	int port = free_port();
+	int port = tl_free_tcp_port();
 	snprintf(opt, sizeof(opt), "tcp:%d,password=%s", port, pwfile);
 	snprintf(target, sizeof(target), "127.0.0.1:%d", port);
 	start(&c, "g_vga.bz", "--vnc", opt, NULL);

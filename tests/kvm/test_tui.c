@@ -7,10 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <json-c/json.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,59 +134,31 @@ static char *capture(struct fixture *f)
 	return out;
 }
 
-/* Waits until the screen shows NEEDLE (and, if given, not AVOID) and
- * returns the screen. */
+/* Waits until the screen shows NEEDLE (or, with SHOWN false, no longer
+ * does) and returns the screen. */
+static char *await_screen(struct fixture *f, const char *needle, bool shown, int ms)
+{
+	char *s = NULL;
+	for (int waited = 0; waited <= ms; waited += 100) {
+		free(s);
+		s = capture(f);
+		if (s && (strstr(s, needle) != NULL) == shown)
+			return s;
+		usleep(100000);
+	}
+	printf("the screen %s \"%s\"; it shows:\n%s\n", shown ? "never showed" : "still shows", needle, s);
+	fail();
+	return s;
+}
+
 static char *wait_screen(struct fixture *f, const char *needle, int ms)
 {
-	char *s = NULL;
-	for (int waited = 0; waited <= ms; waited += 100) {
-		free(s);
-		s = capture(f);
-		if (s && strstr(s, needle))
-			return s;
-		usleep(100000);
-	}
-	printf("the screen never showed \"%s\"; it shows:\n%s\n", needle, s);
-	fail();
-	return s;
+	return await_screen(f, needle, true, ms);
 }
 
-/* Waits until the screen no longer shows NEEDLE and returns the screen. */
 static char *wait_screen_gone(struct fixture *f, const char *needle, int ms)
 {
-	char *s = NULL;
-	for (int waited = 0; waited <= ms; waited += 100) {
-		free(s);
-		s = capture(f);
-		if (s && !strstr(s, needle))
-			return s;
-		usleep(100000);
-	}
-	printf("the screen still shows \"%s\":\n%s\n", needle, s);
-	fail();
-	return s;
-}
-
-/* A TCP port on 127.0.0.1 nobody listens on now. */
-static int free_tcp_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
-static bool tcp_port_open(int port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	bool open = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-	close(fd);
-	return open;
+	return await_screen(f, needle, false, ms);
 }
 
 static void keys(struct fixture *f, const char *k)
@@ -649,7 +618,7 @@ static void test_detail_actions_go_through_the_control_socket(void **state)
 	free(wait_screen(f, "bal running", 5000));
 	/* A forward on the running VM: the VMM listens at once (on 127.0.0.1),
 	 * the definition keeps it, and removing it closes the port. */
-	int port = free_tcp_port();
+	uint16_t port = tl_free_tcp_port();
 	char rule[64], key_line[96];
 	snprintf(rule, sizeof(rule), "tcp::%d-:80", port);
 	keys(f, "a");
@@ -658,13 +627,13 @@ static void test_detail_actions_go_through_the_control_socket(void **state)
 	keys(f, key_line);
 	free(wait_screen(f, rule, 5000));
 	assert_true(forward_listed("bal", port));
-	assert_true(tcp_port_open(port));
+	assert_true(tl_tcp_port_open(port));
 	keys(f, "x");
 	free(wait_screen(f, "Remove the forward", 2000));
 	keys(f, "y");
 	free(wait_screen_gone(f, rule, 5000));
 	assert_false(forward_listed("bal", port));
-	assert_false(tcp_port_open(port));
+	assert_false(tl_tcp_port_open(port));
 	keys(f, "Escape");
 	/* The power button of the other VM: its guest powers off. */
 	free(wait_screen(f, "F1Help F2Start", 3000));

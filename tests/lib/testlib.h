@@ -78,6 +78,10 @@ char *tl_read_file(const char *path, size_t *len);
 int tl_run(const char *cmd, char **out);
 /* True when PROG is found on $PATH. */
 bool tl_have_program(const char *prog);
+/* A TCP port on 127.0.0.1 that nothing listens on right now. */
+uint16_t tl_free_tcp_port(void);
+/* Whether something accepts TCP connections on 127.0.0.1:PORT. */
+bool tl_tcp_port_open(uint16_t port);
 
 /* ---- assertions ------------------------------------------------------------- */
 

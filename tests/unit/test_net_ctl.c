@@ -23,6 +23,7 @@
 #include "net/net_report.h"
 #include "src/ctl_server.h"
 #include "tests/lib/net_guest.h"
+#include "tests/lib/testlib.h"
 
 #define F(bit) (1ull << (bit))
 #define FEATURES (F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_GUEST_CSUM) | F(VIRTIO_NET_F_MAC) | \
@@ -148,17 +149,6 @@ static void expect_error(struct fx *x, const char *line, const char *code, const
 
 /* ---- host side -------------------------------------------------------------------- */
 
-static uint16_t free_port(void)
-{
-	int s = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	bind(s, (struct sockaddr *)&a, sizeof(a));
-	getsockname(s, (struct sockaddr *)&a, &len);
-	close(s);
-	return ntohs(a.sin_port);
-}
-
 static int tcp_connect(uint16_t port)
 {
 	int s = socket(AF_INET, SOCK_STREAM, 0);
@@ -240,7 +230,7 @@ static void test_help_lists_the_network_rows(void **state)
 static void test_hostfwd_added_reaches_the_guest_and_is_removed(void **state)
 {
 	struct fx *x = *state;
-	uint16_t port = free_port();
+	uint16_t port = tl_free_tcp_port();
 	char line[256], want[128];
 	snprintf(line, sizeof(line), "{\"cmd\":\"hostfwd-add\",\"rule\":\"tcp::%u-:80\"}", port);
 	json_object *r, *res = expect_ok(x, line, &r);
@@ -283,7 +273,7 @@ static void test_hostfwd_added_reaches_the_guest_and_is_removed(void **state)
 static void test_hostfwd_bad_inputs(void **state)
 {
 	struct fx *x = *state;
-	uint16_t port = free_port(), other = free_port();
+	uint16_t port = tl_free_tcp_port(), other = tl_free_tcp_port();
 	char line[256], text[128];
 	expect_error(x, "{\"cmd\":\"hostfwd-add\"}", "bad-args", "rule");
 	expect_error(x, "{\"cmd\":\"hostfwd-add\",\"rule\":8080}", "bad-args", "rule");
@@ -416,7 +406,7 @@ static void test_counters_and_state_for_the_statistics(void **state)
 	uint8_t f[PKT_MAX];
 	nguest_send(&x->g, f, pkt_dhcp(f, x->g.me.mac, 0x77, 1, NULL));
 	assert_true(nguest_wait(&x->g, f, 3000, is_offer, NULL, NULL));
-	uint16_t port = free_port();
+	uint16_t port = tl_free_tcp_port();
 	char line[128];
 	snprintf(line, sizeof(line), "{\"cmd\":\"hostfwd-add\",\"rule\":\"tcp::%u-:80\"}", port);
 	json_object *r;
