@@ -50,14 +50,23 @@ static void refill(struct i8042 *k)
 	set_irqs(k);
 }
 
-/* Controller replies bypass the device queues: they are the answer the
- * guest is polling for right now. */
-static void controller_reply(struct i8042 *k, uint8_t b)
+/* Bytes the controller itself produces bypass the device queues and the
+ * interface-disable bits: they are the answer the guest is polling for
+ * right now.  That includes D2/D3, which place a byte in the output buffer
+ * as if the keyboard or the mouse had sent it: Linux probes for an active
+ * multiplexer with D3 loopbacks while the AUX interface is disabled, and a
+ * byte held back then costs it a 10000-poll timeout. */
+static void controller_output(struct i8042 *k, uint8_t b, bool aux)
 {
 	k->out = b;
-	k->out_aux = false;
+	k->out_aux = aux;
 	k->out_full = true;
 	set_irqs(k);
+}
+
+static void controller_reply(struct i8042 *k, uint8_t b)
+{
+	controller_output(k, b, false);
 }
 
 /* Translates one set-2 byte to set 1 when the command byte asks for it. */
@@ -187,10 +196,10 @@ static void command_data(struct i8042 *k, uint8_t cmd, uint8_t b)
 			k->reset(k->reset_opaque);
 		break;
 	case 0xd2:
-		q_push(&k->kbd_q, b);
+		controller_output(k, b, false);
 		break;
 	case 0xd3:
-		q_push(&k->aux_q, b);
+		controller_output(k, b, true);
 		break;
 	case 0xd4: {
 		uint8_t reply[PS2_MOUSE_REPLY_MAX];

@@ -262,6 +262,27 @@ static void aux_port_and_write_to_output(void **state)
 	EXPECT(f, 0x9c);
 }
 
+/* Linux's multiplexer probe (i8042_set_mux_mode) loops bytes back through
+ * D3 while the AUX interface is disabled; each must be readable at once,
+ * flagged as AUX data, or the driver polls 10000 times for it. */
+static void loopback_while_aux_disabled(void **state)
+{
+	struct fixture *f = *state;
+	cmd(f, 0x60);
+	data_wr(f, I8042_CCB_KBDDIS | I8042_CCB_AUXDIS | I8042_CCB_SYS | I8042_CCB_XLATE);
+	const uint8_t probe[] = { 0xf0, 0x56, 0xa4 };
+	for (size_t i = 0; i < sizeof(probe); i++) {
+		cmd(f, 0xd3);
+		data_wr(f, probe[i]);
+		assert_int_equal(status(f) & (I8042_STS_OBF | I8042_STS_AUXOBF), I8042_STS_OBF | I8042_STS_AUXOBF);
+		assert_int_equal(data_rd(f), probe[i]);
+	}
+	/* Nothing was left behind to reach the mouse driver later. */
+	cmd(f, 0xa8);
+	assert_int_equal(status(f) & I8042_STS_OBF, 0);
+	assert_int_equal(f->aux.level, 0);      /* AUXINT stayed off */
+}
+
 static void queue_overflow_drops_not_corrupts(void **state)
 {
 	struct fixture *f = *state;
@@ -297,6 +318,7 @@ int main(void)
 		T(scanning_and_interface_disable),
 		T(reset_line),
 		T(aux_port_and_write_to_output),
+		T(loopback_while_aux_disabled),
 		T(queue_overflow_drops_not_corrupts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
