@@ -31,11 +31,11 @@ ALL_SCENARIOS="qemu-reference vmdeck-boot-smp vmdeck-reboot-noreboot vmdeck-disk
 
 # ---- running a guest and reading its output ---------------------------------
 
-# run_guest NAME CMD...: boots a guest, echoing its stamped output as it
+# run_guest_once NAME CMD...: boots a guest, echoing its stamped output as it
 # comes; leaves the log in $LOG and l1tool's exit status in $RC.  sed must
 # write to the console itself: into a pipe it would hold the lines back
 # until the guest is gone.
-run_guest() {
+run_guest_once() {
 	name=$1
 	shift
 	LOG=$LOGDIR/$name.log
@@ -50,6 +50,34 @@ run_guest() {
 		echo $? >"$LOGDIR/$name.rc"
 	} | tee "$LOG" | sed "s/^/[$name] /"
 	RC=$(cat "$LOGDIR/$name.rc")
+}
+
+# This L1's nested SVM (QEMU's software CPU emulating AMD-V) now and then
+# loses an L2: a triple fault in the middle of a healthy boot, under QEMU
+# as under vmdeck (2026-11-21, one L1, kernel messages on: 1 of 3 QEMU
+# boots and 1 of 7 vmdeck boots; KVM's SVM code re-INITs the vCPU on a
+# shutdown, so only RIP 0xfff0 is left to see).  QEMU's -no-reboot turns it
+# into a silent exit 0.  A scenario that sets RETRY_LOST_L2=yes boots once
+# more when that happens, said on the console and counted in a metric; a
+# second loss fails it.
+l2_lost() {
+	grep -q "the guest triple-faulted" "$LOG" && return 0
+	case $1 in
+	qemu-system-*) [ "$RC" = 0 ] && ! grep -q "reboot: \|Kernel panic\|VMDECK-L2-UP" "$LOG" ;;
+	*) return 1 ;;
+	esac
+}
+
+run_guest() {
+	run_guest_once "$@"
+	if [ "${RETRY_LOST_L2:-no}" = yes ] && l2_lost "$2"; then
+		echo "!! $1: L1 lost the L2 ($(last_words)); booting it once more"
+		cp "$LOG" "$LOG.lost"
+		metric nested-l2-lost-retries 1 boots
+		[ -z "${RETRY_PREP:-}" ] || "$RETRY_PREP"
+		run_guest_once "$@"
+	fi
+	unset RETRY_LOST_L2 RETRY_PREP
 }
 
 # Milliseconds from VMM start to the L2 marker line, or nothing.
@@ -109,20 +137,20 @@ l2_cmdline() {
 # ---- scenarios ----------------------------------------------------------------
 
 scenario_qemu_reference() {
-	run_guest qemu-reference qemu-system-x86_64 -enable-kvm -cpu host -smp 2 -m 256M \
+	RETRY_LOST_L2=yes run_guest qemu-reference qemu-system-x86_64 -enable-kvm -cpu host -smp 2 -m 256M \
 		-nographic -no-reboot -kernel "$L2_KERNEL" -initrd "$L2_INITRD" \
 		-append "$(l2_cmdline poweroff)"
 	judge_boot qemu-reference poweroff 0-1 qemu
 }
 
 scenario_vmdeck_boot_smp() {
-	run_guest vmdeck-boot-smp "$VMDECK" run --kernel "$L2_KERNEL" --initrd "$L2_INITRD" \
+	RETRY_LOST_L2=yes run_guest vmdeck-boot-smp "$VMDECK" run --kernel "$L2_KERNEL" --initrd "$L2_INITRD" \
 		--cpus 2 --mem 256M --serial stdio --cmdline "$(l2_cmdline poweroff)"
 	judge_boot vmdeck-boot-smp poweroff 0-1 vmdeck
 }
 
 scenario_vmdeck_reboot_noreboot() {
-	run_guest vmdeck-reboot-noreboot "$VMDECK" run --kernel "$L2_KERNEL" --initrd "$L2_INITRD" \
+	RETRY_LOST_L2=yes run_guest vmdeck-reboot-noreboot "$VMDECK" run --kernel "$L2_KERNEL" --initrd "$L2_INITRD" \
 		--cpus 2 --mem 256M --serial stdio --no-reboot --cmdline "$(l2_cmdline reboot)"
 	judge_boot vmdeck-reboot-noreboot reboot "" vmdeck-reboot
 }
@@ -168,11 +196,15 @@ scenario_vmdeck_display() {
 # The disk survives a guest reboot and the image stays consistent: the
 # guest's file system and checksums (l2-init.sh: scenario_disk), then
 # qemu-img check on the image the VMM wrote.
-scenario_vmdeck_disk() {
-	img=/tmp/vmdeck-disk.qcow2
+fresh_disk_image() {
 	rm -f "$img"
 	"$VMDECK" img create -q -f qcow2 "$img" 4G
-	REBOOT_IS_END=no run_guest vmdeck-disk "$VMDECK" run --kernel "$L2_KERNEL" --initrd "$L2_INITRD" \
+}
+
+scenario_vmdeck_disk() {
+	img=/tmp/vmdeck-disk.qcow2
+	fresh_disk_image
+	REBOOT_IS_END=no RETRY_LOST_L2=yes RETRY_PREP=fresh_disk_image run_guest vmdeck-disk "$VMDECK" run --kernel "$L2_KERNEL" --initrd "$L2_INITRD" \
 		--cpus 2 --mem 256M --serial stdio --disk "$img" --cmdline "$(l2_cmdline disk)"
 	why=""
 	[ "$(fact disk-bytes)" = 4294967296 ] || why="$why /dev/vda is '$(fact disk-bytes)' bytes, want 4 GiB;"

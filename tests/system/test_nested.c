@@ -220,10 +220,11 @@ static void parse_log(void)
 }
 
 /* L1's own kernel (its lines are "[  12.34] ...", a guest's are echoed as
- * "[scenario] ...") reporting that its CPUs stopped: QEMU's software CPU
- * emulating SVM under a loaded host sometimes stops delivering L1's
- * timer interrupts, for QEMU's L2 as much as for ours.  That is the
- * harness failing, not a VMM; the reason found goes to WHY. */
+ * "[scenario] ...") reporting that its CPUs stopped, or L1 falling silent
+ * until run-l1.sh's l1tool killed it: QEMU's software CPU emulating SVM
+ * under a loaded host sometimes stops delivering L1's timer interrupts, for
+ * QEMU's L2 as much as for ours.  That is the harness failing, not a VMM;
+ * the reason found goes to WHY. */
 static bool l1_kernel_broke(char *why, size_t len)
 {
 	static const char *const signs[] = { "soft lockup", "rcu_preempt detected stalls", "Kernel panic" };
@@ -233,6 +234,10 @@ static bool l1_kernel_broke(char *why, size_t len)
 	bool broke = false;
 	while (f && !broke && getline(&line, &cap, f) > 0) {
 		const char *text = unstamp(line, NULL);
+		if (!strncmp(text, "l1tool: silent for", 18)) {
+			snprintf(why, len, "%.*s", (int)strcspn(text, "\r\n"), text);
+			broke = true;
+		}
 		if (text[0] != '[' || (text[1] != ' ' && (text[1] < '0' || text[1] > '9')))
 			continue;
 		for (size_t i = 0; i < sizeof(signs) / sizeof(signs[0]) && !broke; i++)
