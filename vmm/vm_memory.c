@@ -96,19 +96,32 @@ int vm_memslot_dirty_log(struct vm *vm, unsigned id, unsigned long *bitmap)
 	return r;
 }
 
-static int map_region(struct ram_mapping *m, uint64_t size, struct error *err)
+/* Guest RAM starts on a huge-page boundary so that each 2 MiB of guest
+ * physical memory can be one transparent huge page on the host and one
+ * nested-paging entry in KVM: a guest-physical 2 MiB page that straddles
+ * two host huge pages is mapped 4 KiB at a time, a fault per page.  QEMU
+ * aligns its RAM the same way. */
+#define RAM_ALIGN (2 * MiB)
+
+static int map_region(struct ram_mapping *m, uint64_t size, bool huge, struct error *err)
 {
 	m->size = size;
 	if (!size)
 		return 0;
 	/* NORESERVE: the guest's RAM costs host memory only as it is touched. */
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uint8_t *p = mmap(NULL, size + RAM_ALIGN, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return error_errno(err, errno, "cannot reserve %llu MiB of address space for guest RAM",
 				   (unsigned long long)(size >> 20));
-	madvise(p, size, MADV_DONTDUMP);
-	m->hva = p;
+	uint8_t *start = (uint8_t *)(((uintptr_t)p + RAM_ALIGN - 1) & ~(uintptr_t)(RAM_ALIGN - 1));
+	if (start > p)
+		munmap(p, (size_t)(start - p));
+	munmap(start + size, (size_t)(p + RAM_ALIGN - start));
+	madvise(start, size, MADV_DONTDUMP);
+	if (huge)
+		madvise(start, size, MADV_HUGEPAGE);
+	m->hva = start;
 	return 0;
 }
 
@@ -116,7 +129,11 @@ int vm_memory_map(struct vm *vm, struct error *err)
 {
 	uint64_t low = vm->cfg.mem < LAYOUT_LOW_RAM_MAX ? vm->cfg.mem : LAYOUT_LOW_RAM_MAX;
 	uint64_t high = vm->cfg.mem - low;
-	if (map_region(&vm->low, low, err) < 0 || map_region(&vm->high, high, err) < 0)
+	/* Huge pages where the host leaves them to madvise (Debian's default),
+	 * unless a balloon hands pages back: khugepaged would fill a huge page
+	 * around every 4 KiB page the guest gave up and undo the balloon. */
+	bool huge = !vm->cfg.balloon;
+	if (map_region(&vm->low, low, huge, err) < 0 || map_region(&vm->high, high, huge, err) < 0)
 		return -1;
 	/* The VGA window (640 KiB..768 KiB) is not RAM: devices claim it. */
 	gm_add(&vm->mem, 0, LAYOUT_VGA_WINDOW, vm->low.hva);

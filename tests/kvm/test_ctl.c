@@ -286,6 +286,71 @@ static void test_balloon_without_device_is_unavailable(void **state)
 	stop_vm(&t);
 }
 
+/* The guest RAM mapping of a running VMM, from /proc/PID/smaps: its start
+ * address and whether the kernel may back it with huge pages. */
+static bool guest_ram_mapping(pid_t pid, uint64_t size_kib, unsigned long *start, int *thp_eligible)
+{
+	char path[64], line[512];
+	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	unsigned long lo = 0, hi = 0;
+	bool found = false;
+	*thp_eligible = -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long a, b;
+		int v;
+		if (sscanf(line, "%lx-%lx ", &a, &b) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			if (found)
+				break;
+			lo = a;
+			hi = b;
+		} else if (!found && (hi - lo) / 1024 == size_kib && sscanf(line, "THPeligible: %d", &v) == 1) {
+			*start = lo;
+			*thp_eligible = v;
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static bool thp_mode_is(const char *mode)
+{
+	char buf[128] = "", want[32];
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+	snprintf(want, sizeof(want), "[%s]", mode);
+	return strstr(buf, want) != NULL;
+}
+
+/* Guest RAM starts on a 2 MiB boundary, so that guest-physical huge pages
+ * can be host huge pages; it asks for them (MADV_HUGEPAGE) unless a
+ * balloon returns 4 KiB pages that khugepaged would fill back in. */
+static void test_guest_ram_is_huge_page_aligned(void **state)
+{
+	SKIP_WITHOUT_KVM();
+	const char *balloon[] = { NULL, "--balloon" };
+	for (int i = 0; i < 2; i++) {
+		struct vmtest t;
+		start_vm(&t, "g_ctl.elf", "--mem", "96M", balloon[i], NULL);
+		wait_for(&t, "ctl: ready", 20000);
+		unsigned long start = 1;
+		int eligible;
+		assert_true(guest_ram_mapping(t.p.pid, 96 * 1024, &start, &eligible));
+		assert_int_equal(start % (2 * MiB), 0);
+		if (thp_mode_is("madvise"))
+			assert_int_equal(eligible, balloon[i] ? 0 : 1);
+		json_object_put(ctl_json(&t, "quit", NULL));
+		assert_int_equal(vmproc_wait(&t.p, 10000), 0);
+		stop_vm(&t);
+	}
+}
+
 static void test_powerdown_lets_the_guest_power_off(void **state)
 {
 	SKIP_WITHOUT_KVM();
@@ -446,6 +511,7 @@ int main(void)
 		cmocka_unit_test(test_stats_show_busy_and_idle_vcpus),
 		cmocka_unit_test(test_balloon_returns_memory_and_reports_guest_stats),
 		cmocka_unit_test(test_balloon_without_device_is_unavailable),
+		cmocka_unit_test(test_guest_ram_is_huge_page_aligned),
 		cmocka_unit_test(test_powerdown_lets_the_guest_power_off),
 		cmocka_unit_test(test_guest_panic_is_an_event_and_a_state),
 		cmocka_unit_test(test_triple_fault_reaches_subscribers_before_exit),
