@@ -119,8 +119,7 @@ static int map_region(struct ram_mapping *m, uint64_t size, bool huge, struct er
 		munmap(p, (size_t)(start - p));
 	munmap(start + size, (size_t)(p + RAM_ALIGN - start));
 	madvise(start, size, MADV_DONTDUMP);
-	if (huge)
-		madvise(start, size, MADV_HUGEPAGE);
+	madvise(start, size, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 	m->hva = start;
 	return 0;
 }
@@ -130,7 +129,8 @@ int vm_memory_map(struct vm *vm, struct error *err)
 	uint64_t low = vm->cfg.mem < LAYOUT_LOW_RAM_MAX ? vm->cfg.mem : LAYOUT_LOW_RAM_MAX;
 	uint64_t high = vm->cfg.mem - low;
 	/* Huge pages where the host leaves them to madvise (Debian's default),
-	 * unless a balloon hands pages back: khugepaged would fill a huge page
+	 * unless a balloon hands pages back: then small pages even where the
+	 * host uses huge ones always, because khugepaged would fill a huge page
 	 * around every 4 KiB page the guest gave up and undo the balloon. */
 	bool huge = !vm->cfg.balloon;
 	if (map_region(&vm->low, low, huge, err) < 0 || map_region(&vm->high, high, huge, err) < 0)
