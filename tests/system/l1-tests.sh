@@ -521,6 +521,8 @@ wait_line() {
 	n=0
 	while [ "$n" -lt $(($2 * 10)) ]; do
 		grep -q "$1" "$LOG" 2>/dev/null && return 0
+		# l1tool's last word: the guest is gone, the line will not come.
+		grep -q "| l1tool: exit" "$LOG" 2>/dev/null && return 1
 		usleep 100000
 		n=$((n + 1))
 	done
@@ -535,17 +537,35 @@ within_pct() { awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { d = a - b; if (d < 0) 
 # The guest's memory statistics against its /proc/meminfo, the balloon to half
 # the memory (actual size as the guest driver reports it, and the VMM's RSS
 # down by at least 90% of it within 10 s), back up, then the power button.
+# The VMM PID is still there (a VMM that died answers no more questions:
+# no use polling it for two minutes).
+vmm_alive() {
+	[ -n "$1" ] && kill -0 "$1" 2>/dev/null
+}
+
+start_balloon_guest() {
+	: >"$LOG"
+	run_guest_once "$name" "$VMDECK" run --kernel "$L2_KERNEL" --initrd "$L2_INITRD" --cpus 2 \
+		--mem ${mem_mb}M --serial stdio --balloon=stats=1,free-page-reporting=off --control "$sock" \
+		--cmdline "$(l2_cmdline balloon)" &
+	bg=$!
+}
+
 scenario_vmdeck_balloon_ctl() {
 	name=vmdeck-balloon-ctl
 	sock=/tmp/$name.sock
 	mem_mb=256
 	half=$((mem_mb / 2))
 	LOG=$LOGDIR/$name.log
-	: >"$LOG"
-	run_guest "$name" "$VMDECK" run --kernel "$L2_KERNEL" --initrd "$L2_INITRD" --cpus 2 \
-		--mem ${mem_mb}M --serial stdio --balloon=stats=1,free-page-reporting=off --control "$sock" \
-		--cmdline "$(l2_cmdline balloon)" &
-	bg=$!
+	start_balloon_guest
+	# A guest L1 lost before the test began boots once more (see l2_lost).
+	if ! wait_line "L2 filled-mb" "$TIMEOUT" && l2_lost "$VMDECK"; then
+		wait "$bg"
+		echo "!! $name: L1 lost the L2 ($(last_words)); booting it once more"
+		cp "$LOG" "$LOG.lost"
+		metric nested-l2-lost-retries 1 boots
+		start_balloon_guest
+	fi
 	why=""
 	detail=""
 	late=""
@@ -569,7 +589,7 @@ scenario_vmdeck_balloon_ctl() {
 		done_ms=""
 		# The spec's limit is 10 s; past it, keep watching (up to 120 s) so
 		# that the log says how long it did take.
-		while [ $(($(uptime_ms) - t0)) -lt 120000 ]; do
+		while [ $(($(uptime_ms) - t0)) -lt 120000 ] && vmm_alive "$pid"; do
 			actual=$(ctl_num "$sock" stats actual)
 			rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
 			el=$(($(uptime_ms) - t0))
@@ -590,11 +610,16 @@ scenario_vmdeck_balloon_ctl() {
 		fi
 		"$VMDECK" ctl "$sock" balloon ${mem_mb}M >/dev/null
 		n=0
-		while [ "$(ctl_num "$sock" stats actual)" != $((mem_mb * 1024 * 1024)) ] && [ "$n" -lt 240 ]; do
+		while [ "$(ctl_num "$sock" stats actual)" != $((mem_mb * 1024 * 1024)) ] && [ "$n" -lt 240 ] &&
+			vmm_alive "$pid"; do
 			usleep 500000
 			n=$((n + 1))
 		done
-		[ "$n" -lt 240 ] || why="$why the balloon did not deflate within 120 s;"
+		if ! vmm_alive "$pid"; then
+			why="$why the VMM exited during the balloon test;"
+		elif [ "$n" -ge 240 ]; then
+			why="$why the balloon did not deflate within 120 s;"
+		fi
 		[ "$(fact pvpanic)" = yes ] || why="$why Linux's pvpanic driver did not bind to QEMU0001;"
 		"$VMDECK" ctl "$sock" powerdown >/dev/null || why="$why powerdown refused;"
 		detail="RSS -${drop_mb} MiB in ${done_ms:-?} ms, total $total free $free vs meminfo $seen"
