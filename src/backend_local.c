@@ -228,6 +228,23 @@ static void sleep_ms(unsigned ms)
 	nanosleep(&ts, NULL);
 }
 
+/* Until a new VMM answers on its control socket (it opens it once the
+ * kernel is loaded), so that after `start` the VM can be driven and `list`
+ * shows it running, not starting.  A VMM that ends meanwhile ends the wait. */
+static void wait_answering(struct local *l, const char *name, struct vm_status *st)
+{
+	for (int i = 0; i < STARTING_GRACE_S * 100 && st->state == VM_STATE_RUNNING; i++) {
+		json_object *res = NULL;
+		struct error e;
+		if (vmctl_call(name, "status", NULL, VMCTL_TIMEOUT_MS, &res, &e) == 0) {
+			json_object_put(res);
+			return;
+		}
+		sleep_ms(10);
+		vmstate_get(&l->lib, name, st);
+	}
+}
+
 static int start(struct backend *b, const char *name, struct error *err)
 {
 	struct local *l = L(b);
@@ -268,6 +285,7 @@ static int start(struct backend *b, const char *name, struct error *err)
 			break;
 		sleep_ms(10);
 	}
+	wait_answering(l, name, &st);
 	for (int i = 0; i < START_SETTLE_MS / 10 && st.state == VM_STATE_RUNNING; i++) {
 		sleep_ms(10);
 		vmstate_get(&l->lib, name, &st);
