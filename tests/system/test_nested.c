@@ -219,72 +219,61 @@ static void parse_log(void)
 	fclose(f);
 }
 
-/* L1's own kernel (its lines are "[  12.34] ...", a guest's are echoed as
- * "[scenario] ...") reporting that its CPUs stopped, or L1 falling silent
- * until run-l1.sh's l1tool killed it: QEMU's software CPU emulating SVM
- * under a loaded host sometimes stops delivering L1's timer interrupts, for
- * QEMU's L2 as much as for ours.  That is the harness failing, not a VMM;
- * the reason found goes to WHY. */
-static bool l1_kernel_broke(char *why, size_t len)
+/* The first line of L1's log (stamp removed) that MATCH accepts, copied to
+ * WHY. */
+static bool find_log_line(bool (*match)(const char *text), char *why, size_t len)
 {
-	static const char *const signs[] = { "soft lockup", "rcu_preempt detected stalls", "Kernel panic" };
 	FILE *f = fopen(nested.log_path, "r");
 	char *line = NULL;
 	size_t cap = 0;
-	bool broke = false;
-	while (f && !broke && getline(&line, &cap, f) > 0) {
+	bool found = false;
+	while (f && !found && getline(&line, &cap, f) > 0) {
 		const char *text = unstamp(line, NULL);
-		if (!strncmp(text, "l1tool: silent for", 18)) {
+		if (match(text)) {
 			snprintf(why, len, "%.*s", (int)strcspn(text, "\r\n"), text);
-			broke = true;
+			found = true;
 		}
-		if (text[0] != '[' || (text[1] != ' ' && (text[1] < '0' || text[1] > '9')))
-			continue;
-		for (size_t i = 0; i < sizeof(signs) / sizeof(signs[0]) && !broke; i++)
-			if (strstr(text, signs[i])) {
-				snprintf(why, len, "%.*s", (int)strcspn(text, "\r\n"), text);
-				broke = true;
-			}
 	}
 	free(line);
 	if (f)
 		fclose(f);
-	return broke;
+	return found;
+}
+
+/* L1's own kernel (its lines are "[  12.34] ...", a guest's are echoed as
+ * "[scenario] ...") reporting that its CPUs stopped, or L1 falling silent
+ * until run-l1.sh's l1tool killed it: QEMU's software CPU emulating SVM
+ * under a loaded host sometimes stops delivering L1's timer interrupts, for
+ * QEMU's L2 as much as for ours.  That is the harness failing, not a VMM. */
+static bool l1_kernel_broke(const char *text)
+{
+	static const char *const signs[] = { "soft lockup", "rcu_preempt detected stalls", "Kernel panic" };
+	if (!strncmp(text, "l1tool: silent for", 18))
+		return true;
+	if (text[0] != '[' || (text[1] != ' ' && (text[1] < '0' || text[1] > '9')))
+		return false;
+	for (size_t i = 0; i < sizeof(signs) / sizeof(signs[0]); i++)
+		if (strstr(text, signs[i]))
+			return true;
+	return false;
 }
 
 /* A failed scenario whose L2 died of a triple fault: L1's nested SVM loses
  * an L2 now and then, QEMU's as well as ours (l1-tests.sh: l2_lost).  The
  * scenarios that boot plain guests retry that inside L1; the others (the
- * balloon, display and network ones, which talk to the guest while it
- * runs) get a fresh L1 here. */
-static bool failed_scenario_line(const char *text)
+ * display and network ones, which talk to the guest while it runs) get a
+ * fresh L1 here. */
+static bool l2_lost_in_failed_scenario(const char *text)
 {
+	if (text[0] != '[' || !strstr(text, "the guest triple-faulted"))
+		return false;
 	for (int i = 0; i < nested.n_results; i++) {
 		const struct result *r = &nested.results[i];
 		size_t n = strlen(r->name);
-		if (!r->pass && text[0] == '[' && !strncmp(text + 1, r->name, n) && text[n + 1] == ']')
+		if (!r->pass && !strncmp(text + 1, r->name, n) && text[n + 1] == ']')
 			return true;
 	}
 	return false;
-}
-
-static bool l2_lost_in_failed_scenario(char *why, size_t len)
-{
-	FILE *f = fopen(nested.log_path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	bool lost = false;
-	while (f && !lost && getline(&line, &cap, f) > 0) {
-		const char *text = unstamp(line, NULL);
-		if (strstr(text, "the guest triple-faulted") && failed_scenario_line(text)) {
-			snprintf(why, len, "%.*s", (int)strcspn(text, "\r\n"), text);
-			lost = true;
-		}
-	}
-	free(line);
-	if (f)
-		fclose(f);
-	return lost;
 }
 
 /* Once, loudly: a fresh L1 when the first one's kernel broke down or lost
@@ -293,7 +282,8 @@ static bool l2_lost_in_failed_scenario(char *why, size_t len)
 static void retry_if_l1_broke(void)
 {
 	char why[256], kept[sizeof(nested.log_path) + 16];
-	if (!l1_kernel_broke(why, sizeof(why)) && !l2_lost_in_failed_scenario(why, sizeof(why)))
+	if (!find_log_line(l1_kernel_broke, why, sizeof(why)) &&
+	    !find_log_line(l2_lost_in_failed_scenario, why, sizeof(why)))
 		return;
 	snprintf(kept, sizeof(kept), "%s.broken", nested.log_path);
 	rename(nested.log_path, kept);
