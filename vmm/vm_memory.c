@@ -128,7 +128,7 @@ int vm_memory_map(struct vm *vm, struct error *err)
 {
 	uint64_t low = vm->cfg.mem < LAYOUT_LOW_RAM_MAX ? vm->cfg.mem : LAYOUT_LOW_RAM_MAX;
 	uint64_t high = vm->cfg.mem - low;
-	/* Huge pages where the host leaves them to madvise (Debian's default),
+	/* Huge pages where the host leaves them to madvise (as this one does),
 	 * unless a balloon hands pages back: then small pages even where the
 	 * host uses huge ones always, because khugepaged would fill a huge page
 	 * around every 4 KiB page the guest gave up and undo the balloon. */
