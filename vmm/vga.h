@@ -132,6 +132,12 @@ void vga_fb_info(struct vga *v, struct vga_fb_info *out);
  * Returns true if the surface was reallocated (new size or first frame):
  * everything is then dirty.  NOW_MS (monotonic) times the blinking. */
 bool vga_refresh(struct vga *v, uint64_t now_ms);
+
+/* The surface's pixels (allocated, not yet touched: a VM nobody watches
+ * does not pay for its picture) and the size of the picture, without
+ * rendering it: what a viewer is set up with before its first refresh.
+ * NULL when out of memory.  Under RENDER_LOCK. */
+const uint32_t *vga_surface_for_viewers(struct vga *v, unsigned *w, unsigned *h);
 uint64_t vga_now_ms(void);
 
 /* Bus handlers: ports 0x3C0-0x3DF, 0x1CE-0x1CF, the legacy window, BAR 2. */

@@ -55,13 +55,10 @@ uint32_t vga_attr_color(const struct vga_snapshot *s, unsigned c)
  * never read freed memory when the mode changes. */
 static bool resize(struct vga *v, unsigned w, unsigned h)
 {
-	if (!v->surface.pixels) {
+	if (!v->surface.pixels)
 		v->surface.pixels = calloc((size_t)VBE_MAX_XRES * VBE_MAX_YRES, 4);
-		if (!v->surface.pixels)
-			return false;
-	} else if (v->surface.width == w && v->surface.height == h) {
+	if (!v->surface.pixels || (v->surface.width == w && v->surface.height == h))
 		return false;
-	}
 	v->surface.width = w;
 	v->surface.height = h;
 	memset(v->surface.pixels, 0, (size_t)w * h * 4);
@@ -244,6 +241,44 @@ static void take_snapshot(struct vga *v, struct vga_snapshot *s)
 		v->host_dirty[i] = 0;
 	}
 	pthread_mutex_unlock(&v->lock);
+}
+
+/* The size the current mode's picture would have, from a copy of the
+ * registers that leaves their change flags for the next refresh. */
+static void mode_size(struct vga *v, unsigned *w, unsigned *h)
+{
+	struct vga_snapshot s = { 0 };
+	pthread_mutex_lock(&v->lock);
+	s.r = v->r;
+	memcpy(s.vbe, v->vbe, sizeof(s.vbe));
+	pthread_mutex_unlock(&v->lock);
+	struct vga_text_mode t = { 0 };
+	struct gfx_mode g = { 0 };
+	switch (classify(&s, &t, &g)) {
+	case K_VBE:
+		*w = s.vbe[VBE_INDEX_XRES], *h = s.vbe[VBE_INDEX_YRES];
+		break;
+	case K_TEXT:
+		*w = t.cols * t.cw, *h = t.rows * t.ch;
+		break;
+	case K_GFX:
+		*w = g.width, *h = g.height;
+		break;
+	case K_BLANK:
+		*w = 640, *h = 480;
+	}
+}
+
+const uint32_t *vga_surface_for_viewers(struct vga *v, unsigned *w, unsigned *h)
+{
+	if (!v->surface.pixels)
+		v->surface.pixels = calloc((size_t)VBE_MAX_XRES * VBE_MAX_YRES, 4);
+	if (v->surface.width) {
+		*w = v->surface.width, *h = v->surface.height;
+	} else {
+		mode_size(v, w, h);
+	}
+	return v->surface.pixels;
 }
 
 bool vga_refresh(struct vga *v, uint64_t now_ms)

@@ -270,15 +270,16 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer data)
 static rfbScreenInfoPtr make_screen(struct vnc_server *s)
 {
 	struct vga *vga = s->dev.vga;
+	unsigned w, h;
+	/* No picture yet: the first client's connection renders one. */
 	pthread_mutex_lock(&vga->render_lock);
-	vga_refresh(vga, vga_now_ms());
+	const uint32_t *pixels = vga_surface_for_viewers(vga, &w, &h);
 	pthread_mutex_unlock(&vga->render_lock);
 	int argc = 0;
-	rfbScreenInfoPtr screen = rfbGetScreen(&argc, NULL, (int)vga->surface.width, (int)vga->surface.height,
-					       8, 3, 4);
+	rfbScreenInfoPtr screen = pixels ? rfbGetScreen(&argc, NULL, (int)w, (int)h, 8, 3, 4) : NULL;
 	if (!screen)
 		return NULL;
-	screen->frameBuffer = (char *)vga->surface.pixels;
+	screen->frameBuffer = (char *)pixels;
 	screen->desktopName = s->dev.name;
 	/* vmdeck accepts connections itself: libvncserver listens nowhere. */
 	screen->autoPort = FALSE;

@@ -418,6 +418,33 @@ static void set_vbe(struct fixture *f, unsigned w, unsigned h, unsigned bpp)
 	vbe_out(&f->v, VBE_INDEX_ENABLE, VBE_ENABLED | VBE_LFB_ENABLED);
 }
 
+/* A viewer is set up with the mode's size before any picture exists: the
+ * surface stays untouched (an unwatched VM does not pay for it) and the
+ * first refresh still draws everything. */
+static void test_viewer_setup_renders_nothing(void **state)
+{
+	struct fixture *f = *state;
+	outb(&f->v, 0x3d4, 0x0a), outb(&f->v, 0x3d5, 0x20);      /* no cursor */
+	put_char(f, 0, 0, 'H', 0x1f);
+	unsigned w = 0, h = 0;
+	const uint32_t *px = vga_surface_for_viewers(&f->v, &w, &h);
+	assert_non_null(px);
+	assert_int_equal(w, 720);
+	assert_int_equal(h, 400);
+	assert_int_equal(f->v.surface.width, 0);                /* nothing rendered */
+	assert_int_equal(px[0], 0);
+	assert_true(vga_refresh(&f->v, 0));                     /* so the first refresh is full */
+	assert_ptr_equal(f->v.surface.pixels, px);
+	assert_cell(f, 0, 0, 'H', 0xffffff, 0x0000aa);
+	set_vbe(f, 800, 600, 32);
+	vga_surface_for_viewers(&f->v, &w, &h);
+	assert_int_equal(w, 720);                               /* the picture that exists */
+	vga_refresh(&f->v, 0);
+	vga_surface_for_viewers(&f->v, &w, &h);
+	assert_int_equal(w, 800);
+	assert_int_equal(h, 600);
+}
+
 static void test_vbe_formats(void **state)
 {
 	struct fixture *f = *state;
@@ -526,6 +553,7 @@ int main(void)
 		T(test_planar_writes_and_latches),
 		T(test_framebuffer_bar_moves_the_memslot),
 		T(test_text_mode_draws_the_font),
+		T(test_viewer_setup_renders_nothing),
 		T(test_line_graphics_fill_the_ninth_column),
 		T(test_cursor_and_blink),
 		T(test_vbe_formats),
