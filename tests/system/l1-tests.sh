@@ -534,9 +534,6 @@ uptime_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 # |$1 - $2| <= $3 percent of $2
 within_pct() { awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d * 100 <= p * b) }'; }
 
-# The guest's memory statistics against its /proc/meminfo, the balloon to half
-# the memory (actual size as the guest driver reports it, and the VMM's RSS
-# down by at least 90% of it within 10 s), back up, then the power button.
 # The VMM PID is still there (a VMM that died answers no more questions:
 # no use polling it for two minutes).
 vmm_alive() {
@@ -551,6 +548,9 @@ start_balloon_guest() {
 	bg=$!
 }
 
+# The guest's memory statistics against its /proc/meminfo, the balloon to half
+# the memory (actual size as the guest driver reports it, and the VMM's RSS
+# down by at least 90% of it within 10 s), back up, then the power button.
 scenario_vmdeck_balloon_ctl() {
 	name=vmdeck-balloon-ctl
 	sock=/tmp/$name.sock
