@@ -243,6 +243,21 @@ static void take_snapshot(struct vga *v, struct vga_snapshot *s)
 	pthread_mutex_unlock(&v->lock);
 }
 
+/* The picture's size in mode K; a blank screen keeps the surface's size
+ * (640x480 before the first picture). */
+static void picture_size(const struct vga *v, enum kind k, const struct vga_snapshot *s,
+			 const struct vga_text_mode *t, const struct gfx_mode *g, unsigned *w, unsigned *h)
+{
+	*w = v->surface.width ? v->surface.width : 640;
+	*h = v->surface.height ? v->surface.height : 480;
+	if (k == K_VBE)
+		*w = s->vbe[VBE_INDEX_XRES], *h = s->vbe[VBE_INDEX_YRES];
+	else if (k == K_TEXT)
+		*w = t->cols * t->cw, *h = t->rows * t->ch;
+	else if (k == K_GFX)
+		*w = g->width, *h = g->height;
+}
+
 /* The size the current mode's picture would have, from a copy of the
  * registers that leaves their change flags for the next refresh. */
 static void mode_size(struct vga *v, unsigned *w, unsigned *h)
@@ -254,19 +269,7 @@ static void mode_size(struct vga *v, unsigned *w, unsigned *h)
 	pthread_mutex_unlock(&v->lock);
 	struct vga_text_mode t = { 0 };
 	struct gfx_mode g = { 0 };
-	switch (classify(&s, &t, &g)) {
-	case K_VBE:
-		*w = s.vbe[VBE_INDEX_XRES], *h = s.vbe[VBE_INDEX_YRES];
-		break;
-	case K_TEXT:
-		*w = t.cols * t.cw, *h = t.rows * t.ch;
-		break;
-	case K_GFX:
-		*w = g.width, *h = g.height;
-		break;
-	case K_BLANK:
-		*w = 640, *h = 480;
-	}
+	picture_size(v, classify(&s, &t, &g), &s, &t, &g, w, h);
 }
 
 const uint32_t *vga_surface_for_viewers(struct vga *v, unsigned *w, unsigned *h)
@@ -297,13 +300,8 @@ bool vga_refresh(struct vga *v, uint64_t now_ms)
 	struct vga_text_mode t = { 0 };
 	struct gfx_mode g = { 0 };
 	enum kind k = classify(&s, &t, &g);
-	unsigned w = v->surface.width ? v->surface.width : 640, h = v->surface.height ? v->surface.height : 480;
-	if (k == K_VBE)
-		w = s.vbe[VBE_INDEX_XRES], h = s.vbe[VBE_INDEX_YRES];
-	else if (k == K_TEXT)
-		w = t.cols * t.cw, h = t.rows * t.ch;
-	else if (k == K_GFX)
-		w = g.width, h = g.height;
+	unsigned w, h;
+	picture_size(v, k, &s, &t, &g, &w, &h);
 	bool resized = resize(v, w, h);
 	if (!v->surface.pixels)
 		return false;

@@ -68,12 +68,17 @@ l2_lost() {
 	esac
 }
 
+# Says so on the console, keeps the lost boot's log and counts the retry.
+note_lost_l2() {
+	echo "!! $1: L1 lost the L2 ($(last_words)); booting it once more"
+	cp "$LOG" "$LOG.lost"
+	metric nested-l2-lost-retries 1 boots
+}
+
 run_guest() {
 	run_guest_once "$@"
 	if [ "${RETRY_LOST_L2:-no}" = yes ] && l2_lost "$2"; then
-		echo "!! $1: L1 lost the L2 ($(last_words)); booting it once more"
-		cp "$LOG" "$LOG.lost"
-		metric nested-l2-lost-retries 1 boots
+		note_lost_l2 "$1"
 		[ -z "${RETRY_PREP:-}" ] || "$RETRY_PREP"
 		run_guest_once "$@"
 	fi
@@ -561,9 +566,7 @@ scenario_vmdeck_balloon_ctl() {
 	# A guest L1 lost before the test began boots once more (see l2_lost).
 	if ! wait_line "L2 filled-mb" "$TIMEOUT" && l2_lost "$VMDECK"; then
 		wait "$bg"
-		echo "!! $name: L1 lost the L2 ($(last_words)); booting it once more"
-		cp "$LOG" "$LOG.lost"
-		metric nested-l2-lost-retries 1 boots
+		note_lost_l2 "$name"
 		start_balloon_guest
 	fi
 	why=""
