@@ -95,6 +95,11 @@ fact() {
 	awk -v key="$1" '{ sub(/^[0-9]+\| /, "") } $1 == "L2" && $2 == key { print $3; exit }' "$LOG"
 }
 
+# All of KEY's value, for facts of more than one word.
+fact_line() {
+	awk -v key="$1" '{ sub(/^[0-9]+\| /, "") } $1 == "L2" && $2 == key { $1 = $2 = ""; sub(/^  /, ""); print; exit }' "$LOG"
+}
+
 last_words() {
 	grep -v '| l1tool: ' "$LOG" | tail -n 1 | cut -d' ' -f2- | cut -c1-160
 }
@@ -453,6 +458,12 @@ NET_MIB=64
 # that failed half-way cannot leave a listener behind that the next round's
 # guest talks to instead.
 NET_PORT=5000
+# Under network load this nested setup loses most L2s, under QEMU as under
+# vmdeck (see tests/system/README.md): a triple fault (QEMU's -no-reboot
+# makes it a silent exit 0), a guest that runs in place until the timeout,
+# or L1 itself.  A transfer so lost boots again, up to BENCH_ATTEMPTS times
+# in all.
+BENCH_ATTEMPTS=3
 
 # Starts nc with its pid in /tmp/nc-$1.pid (the pipeline's $! is not nc's),
 # listening on port $1.
@@ -470,6 +481,36 @@ bench_listeners() {
 	sleep 1                       # both listen before the guest connects
 }
 
+stop_listeners() {
+	kill "$(cat "/tmp/nc-$NET_PORT.pid")" "$(cat "/tmp/nc-$((NET_PORT + 1)).pid")" 2>/dev/null
+}
+
+# Whether L1 lost the last transfer's L2 rather than the VMM failing it:
+# both VMMs end a guest that finished with "reboot: Power down".
+bench_lost() {
+	case $RC in
+	124) return 0 ;;
+	0) ! grep -q "reboot: " "$LOG" ;;
+	*) grep -q "the guest triple-faulted" "$LOG" ;;
+	esac
+}
+
+# $1 the test's name, $2 the function that boots its guest: again, with
+# fresh listeners (and so a fresh command line), while L1 loses the L2;
+# then the verdict.
+run_bench() {
+	attempt=1
+	while :; do
+		bench_listeners
+		"$2"
+		[ "$attempt" -lt "$BENCH_ATTEMPTS" ] && bench_lost || break
+		note_lost_l2 "$1"
+		stop_listeners
+		attempt=$((attempt + 1))
+	done
+	judge_bench "$1"
+}
+
 net_bench_cmdline() {
 	echo "$(l2_cmdline net_bench) vmdeck.netmib=$NET_MIB vmdeck.netport=$NET_PORT"
 }
@@ -481,8 +522,7 @@ judge_bench() {
 		sleep 1
 		i=$((i + 1))
 	done
-	# Whatever did not complete: its listeners go now.
-	kill "$(cat "/tmp/nc-$NET_PORT.pid")" "$(cat "/tmp/nc-$((NET_PORT + 1)).pid")" 2>/dev/null
+	stop_listeners                # whatever did not complete
 	up=$(fact net-up-s) down=$(fact net-down-s)
 	upb=$(tr -d ' ' <"/tmp/up-bytes-$NET_PORT" 2>/dev/null) downb=$(fact net-down-bytes)
 	cpu=$(awk '{ sub(/^[0-9]+\| /, "") } $1 == "VMM-CPU" { print $2 + $3 }' "$LOG")
@@ -492,26 +532,30 @@ judge_bench() {
 		metric "$1-up-s" "$up" s
 		metric "$1-down-s" "$down" s
 		metric "$1-vmm-cpu-s" "$cpu" s
-		result "$1" pass "up $up s, down $down s, $NET_MIB MiB each way, VMM CPU $cpu s"
+		result "$1" pass "up $up s, down $down s, $NET_MIB MiB each way, VMM CPU $cpu s; guest up: $(fact_line net-up-counters); down: $(fact_line net-down-counters)"
 	else
 		result "$1" fail "up ${up:-?} s (${upb:-?} of $want bytes), down ${down:-?} s (${downb:-?} bytes), exit status $RC; last line: $(last_words)"
 	fi
 }
 
-scenario_vmdeck_net_bench() {
-	bench_listeners
-	run_guest vmdeck-net-bench time -f "VMM-CPU %U %S" "$VMDECK" run --kernel "$L2_KERNEL" \
+boot_vmdeck_bench() {
+	run_guest_once vmdeck-net-bench time -f "VMM-CPU %U %S" "$VMDECK" run --kernel "$L2_KERNEL" \
 		--initrd "$L2_INITRD" --mem 256M --net user --cmdline "$(net_bench_cmdline)"
-	judge_bench vmdeck-net-bench
 }
 
-scenario_qemu_net_bench() {
-	bench_listeners
-	run_guest qemu-net-bench time -f "VMM-CPU %U %S" qemu-system-x86_64 -enable-kvm -cpu host -m 256M \
+boot_qemu_bench() {
+	run_guest_once qemu-net-bench time -f "VMM-CPU %U %S" qemu-system-x86_64 -enable-kvm -cpu host -m 256M \
 		-nographic -no-reboot -kernel "$L2_KERNEL" -initrd "$L2_INITRD" \
 		-append "$(net_bench_cmdline)" \
 		-netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile=
-	judge_bench qemu-net-bench
+}
+
+scenario_vmdeck_net_bench() {
+	run_bench vmdeck-net-bench boot_vmdeck_bench
+}
+
+scenario_qemu_net_bench() {
+	run_bench qemu-net-bench boot_qemu_bench
 }
 
 # ---- balloon, statistics and the control socket ---------------------------------

@@ -200,6 +200,26 @@ scenario_net_restrict() {
 	poweroff -f
 }
 
+# What the guest paid for a transfer, as one line of counters: interrupts
+# of the receive and the transmit queue, TCP segments in and out, and the
+# segments it retransmitted.  The bench compares VMMs on the same guest, so
+# these explain a difference in time.
+net_counters() {
+	awk '/-input\.0/ || /-output\.0/ {
+		n = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i
+		if (/-input\.0/) rx += n; else tx += n
+	} END { printf "%d %d ", rx, tx }' /proc/interrupts
+	awk '$1 == "Tcp:" && !h { for (i = 2; i <= NF; i++) col[$i] = i; h = 1; next }
+	     $1 == "Tcp:" { print $col["InSegs"], $col["OutSegs"], $col["RetransSegs"] }' /proc/net/snmp
+}
+
+# "irq-rx=.. irq-tx=.. segs-in=.. segs-out=.. retrans=.." between two
+# net_counters lines.
+counters_delta() {
+	echo "$1 $2" | awk '{ printf "irq-rx=%d irq-tx=%d segs-in=%d segs-out=%d retrans=%d\n",
+		$6 - $1, $7 - $2, $8 - $3, $9 - $4, $10 - $5 }'
+}
+
 # The throughput benchmark: vmdeck.netmib= MiB (default 64) to L1's nc on
 # port vmdeck.netport= (default 5002) and as much back from the next port,
 # timed here.  busybox nc ends when its stdin does, so the receiving one
@@ -212,15 +232,20 @@ scenario_net_bench() {
 	count=$((${mib:-64} * 16))
 	mkfifo /tmp/hold
 	exec 3<>/tmp/hold
+	c0=$(net_counters)
 	t0=$(cut -d' ' -f1 /proc/uptime)
 	dd if=/dev/zero bs=65536 count=$count 2>/dev/null | nc 10.0.2.2 "$port"
 	t1=$(cut -d' ' -f1 /proc/uptime)
+	c1=$(net_counters)
 	nc 10.0.2.2 $((port + 1)) <&3 | wc -c >/tmp/down-bytes
 	t2=$(cut -d' ' -f1 /proc/uptime)
+	c2=$(net_counters)
 	exec 3>&-
 	echo "L2 net-up-s $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
 	echo "L2 net-down-s $(awk -v a="$t1" -v b="$t2" 'BEGIN { print b - a }')"
 	echo "L2 net-down-bytes $(tr -d ' ' </tmp/down-bytes)"
+	echo "L2 net-up-counters $(counters_delta "$c0" "$c1")"
+	echo "L2 net-down-counters $(counters_delta "$c1" "$c2")"
 	poweroff -f
 }
 
