@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "tests/lib/spawn.h"
+#include "tests/lib/testlib.h"
 
 #define TIMEOUT_MS 30000
 #define SKIP_WITHOUT_KVM() do { if (!kvm_usable()) skip(); } while (0)
@@ -55,17 +56,6 @@ static int udp_socket(uint16_t *port)
 	getsockname(s, (struct sockaddr *)&a, &len);
 	*port = ntohs(a.sin_port);
 	return s;
-}
-
-static uint16_t free_tcp_port(void)
-{
-	int s = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	bind(s, (struct sockaddr *)&a, sizeof(a));
-	getsockname(s, (struct sockaddr *)&a, &len);
-	close(s);
-	return ntohs(a.sin_port);
 }
 
 static void test_dhcp_arp_ping_and_capture(void **state)
@@ -150,33 +140,13 @@ struct forward_check {
 	int fd;                       /* the connection, open until the VM is done */
 };
 
-static void listening_addresses(uint16_t port, char *out, size_t len)
-{
-	FILE *f = fopen("/proc/net/tcp", "r");
-	char line[512];
-	out[0] = '\0';
-	while (f && fgets(line, sizeof(line), f)) {
-		char local[64];
-		unsigned st;
-		if (sscanf(line, " %*d: %63s %*s %x", local, &st) != 2 || st != 0x0a)
-			continue;
-		char *colon = strchr(local, ':');
-		if (colon && strtoul(colon + 1, NULL, 16) == port) {
-			*colon = '\0';
-			snprintf(out + strlen(out), len - strlen(out), "%s ", local);
-		}
-	}
-	if (f)
-		fclose(f);
-}
-
 /* Runs beside the VM: waits for the forward, looks at it, tries a second
  * VM on the same port, then connects (which makes the guest see a SYN). */
 static void *check_forward(void *arg)
 {
 	struct forward_check *c = arg;
 	for (int i = 0; i < 400 && !c->listeners[0]; i++) {
-		listening_addresses(c->port, c->listeners, sizeof(c->listeners));
+		tl_tcp_listeners(c->port, c->listeners, sizeof(c->listeners));
 		if (!c->listeners[0])
 			usleep(25000);
 	}
@@ -199,7 +169,7 @@ static void *check_forward(void *arg)
 static void test_hostfwd_on_loopback_reaches_the_guest_and_refuses_a_second_bind(void **state)
 {
 	SKIP_WITHOUT_KVM();
-	struct forward_check c = { .port = free_tcp_port() };
+	struct forward_check c = { .port = tl_free_tcp_port() };
 	snprintf(c.spec, sizeof(c.spec), "user,hostfwd=tcp::%u-:80", c.port);
 	vmdeck_bin();
 	guest_path("g_net.elf");      /* resolved before the thread shares them */
@@ -224,7 +194,7 @@ static void test_hostfwd_on_loopback_reaches_the_guest_and_refuses_a_second_bind
 	assert_int_equal(c.second_status, 2);
 	assert_string_equal(c.second_err, want);
 	char after[64];
-	listening_addresses(c.port, after, sizeof(after));
+	tl_tcp_listeners(c.port, after, sizeof(after));
 	assert_string_equal(after, "");                         /* closed with the VM */
 }
 

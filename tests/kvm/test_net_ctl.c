@@ -20,6 +20,7 @@
 
 #include "tests/lib/ctltest.h"
 #include "tests/lib/spawn.h"
+#include "tests/lib/testlib.h"
 
 #define SKIP_WITHOUT_KVM() do { if (!kvm_usable()) skip(); } while (0)
 #define GREETING "hello through the forward\n"
@@ -152,38 +153,6 @@ static json_object *net_entry(json_object *reply)
 	return NULL;
 }
 
-static uint16_t free_tcp_port(void)
-{
-	int s = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	bind(s, (struct sockaddr *)&a, sizeof(a));
-	getsockname(s, (struct sockaddr *)&a, &len);
-	close(s);
-	return ntohs(a.sin_port);
-}
-
-/* Local addresses (hex, as /proc/net/tcp prints them) listening on PORT. */
-static void listening_addresses(uint16_t port, char *out, size_t len)
-{
-	FILE *f = fopen("/proc/net/tcp", "r");
-	char line[512];
-	out[0] = '\0';
-	while (f && fgets(line, sizeof(line), f)) {
-		char local[64];
-		unsigned st;
-		if (sscanf(line, " %*d: %63s %*s %x", local, &st) != 2 || st != 0x0a)
-			continue;
-		char *colon = strchr(local, ':');
-		if (colon && strtoul(colon + 1, NULL, 16) == port) {
-			*colon = '\0';
-			snprintf(out + strlen(out), len - strlen(out), "%s ", local);
-		}
-	}
-	if (f)
-		fclose(f);
-}
-
 /* Everything a connection to 127.0.0.1:PORT receives until the far end
  * closes (or 20 s pass); -1 with errno when it cannot connect. */
 static ssize_t fetch(uint16_t port, char *buf, size_t len)
@@ -224,7 +193,7 @@ static void test_forward_and_capture_added_at_runtime(void **state)
 	struct vmtest *t = *state;
 	start_vm(t, "wait=serve idle=1");
 	wait_for(t, "net: serving port 80\n", 30000);
-	uint16_t port = free_tcp_port();
+	uint16_t port = tl_free_tcp_port();
 	char rule[64], want[96], addrs[256], pcap[160], buf[256];
 	snprintf(rule, sizeof(rule), "tcp::%u-:80", port);
 	snprintf(want, sizeof(want), "tcp:127.0.0.1:%u-10.0.2.15:80", port);
@@ -234,7 +203,7 @@ static void test_forward_and_capture_added_at_runtime(void **state)
 	assert_string_equal(str(r, "forward.rule"), want);
 	assert_string_equal(str(r, "forward.state"), "listening");
 	json_object_put(r);
-	listening_addresses(port, addrs, sizeof(addrs));
+	tl_tcp_listeners(port, addrs, sizeof(addrs));
 	assert_string_equal(addrs, "0100007F ");                /* 127.0.0.1 and nothing else */
 	r = ctl_ok(t, "capture-start", pcap);
 	assert_string_equal(str(r, "file"), pcap);
@@ -281,7 +250,7 @@ static void test_forward_and_capture_added_at_runtime(void **state)
 
 	/* Refusals, each with its reason, and the VM carries on. */
 	ctl_refused(t, 1, "uses a host port another forward already takes", "hostfwd-add", rule);
-	uint16_t taken = free_tcp_port();
+	uint16_t taken = tl_free_tcp_port();
 	int busy = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
 				 .sin_port = htons(taken) };

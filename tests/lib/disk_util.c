@@ -32,6 +32,25 @@ char *dt_join(const char *dir, const char *name)
 	return p;
 }
 
+struct dt_fx *dt_fx_new(const char *img)
+{
+	struct dt_fx *f = calloc(1, sizeof(*f));
+	if (f && (f->dir = dt_mkdtemp()) && (!img || (f->img = dt_join(f->dir, img))))
+		return f;
+	dt_fx_free(f);
+	return NULL;
+}
+
+void dt_fx_free(struct dt_fx *f)
+{
+	if (!f)
+		return;
+	dt_rmtree(f->dir);
+	free(f->dir);
+	free(f->img);
+	free(f);
+}
+
 static char *vformat(const char *fmt, va_list ap)
 {
 	char *cmd = NULL;

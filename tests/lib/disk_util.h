@@ -15,6 +15,15 @@ void dt_rmtree(const char *dir);
 /* DIR/NAME in a malloc'ed string. */
 char *dt_join(const char *dir, const char *name);
 
+/* The block tests' fixture: a scratch directory and the path of an image
+ * named IMG in it (no path when IMG is NULL); NULL when the directory
+ * cannot be made.  dt_fx_free removes the directory with all in it. */
+struct dt_fx {
+	char *dir, *img;
+};
+struct dt_fx *dt_fx_new(const char *img);
+void dt_fx_free(struct dt_fx *f);
+
 /* Runs a shell command; returns its exit status, or -1 if it died. */
 int dt_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Same, returning its standard output (malloc'ed, NUL-terminated). */

@@ -274,6 +274,26 @@ bool tl_tcp_port_open(uint16_t port)
 	return open;
 }
 
+void tl_tcp_listeners(uint16_t port, char *out, size_t len)
+{
+	FILE *f = fopen("/proc/net/tcp", "r");
+	char line[512];
+	out[0] = '\0';
+	while (f && fgets(line, sizeof(line), f)) {
+		char local[64];
+		unsigned st;
+		if (sscanf(line, " %*d: %63s %*s %x", local, &st) != 2 || st != 0x0a)    /* LISTEN */
+			continue;
+		char *colon = strchr(local, ':');
+		if (colon && strtoul(colon + 1, NULL, 16) == port) {
+			*colon = '\0';
+			snprintf(out + strlen(out), len - strlen(out), "%s ", local);
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
 /* ---- assertions ------------------------------------------------------------- */
 
 void tl_assert_contains_impl(const char *hay, const char *needle, const char *file, int line)

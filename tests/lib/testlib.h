@@ -82,6 +82,9 @@ bool tl_have_program(const char *prog);
 uint16_t tl_free_tcp_port(void);
 /* Whether something accepts TCP connections on 127.0.0.1:PORT. */
 bool tl_tcp_port_open(uint16_t port);
+/* The local IPv4 addresses listening on TCP PORT, each followed by a
+ * space, in hex as /proc/net/tcp gives them (0100007F is 127.0.0.1). */
+void tl_tcp_listeners(uint16_t port, char *out, size_t len);
 
 /* ---- assertions ------------------------------------------------------------- */
 

@@ -12,28 +12,19 @@
 
 #include "tests/lib/disk_util.h"
 
-struct fx {
-	char *dir;
-};
-
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	f->dir = dt_mkdtemp();
-	*state = f;
-	return f->dir ? 0 : -1;
+	*state = dt_fx_new(NULL);
+	return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-	dt_rmtree(f->dir);
-	free(f->dir);
-	free(f);
+	dt_fx_free(*state);
 	return 0;
 }
 
-static char *path(struct fx *f, const char *name)
+static char *path(struct dt_fx *f, const char *name)
 {
 	return dt_join(f->dir, name);
 }
@@ -59,7 +50,7 @@ static void check_model(struct blk *b, const uint8_t *model, uint64_t size)
 
 static void test_overlay_on_raw(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	char *base = path(f, "base.raw"), *top = path(f, "top.qcow2");
 	uint64_t size = 8 << 20;
 	uint8_t *model = malloc(size);
@@ -104,7 +95,7 @@ static void test_overlay_on_raw(void **state)
 
 static void test_backing_smaller(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	char *base = path(f, "b.qcow2"), *top = path(f, "t.qcow2");
 	assert_int_equal(dt_sh("qemu-img create -q -f qcow2 '%s' 2M && qemu-io -c 'write -P 0x11 0 2M' '%s' >/dev/null",
 			       base, base), 0);
@@ -131,7 +122,7 @@ static void test_backing_smaller(void **state)
 
 static void test_deep_chain(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	enum { DEPTH = 40 };
 	uint64_t size = 4 << 20;
 	uint8_t *model = calloc(1, size);
@@ -179,7 +170,7 @@ static void expect_open_error(const char *img, const char *needle)
 
 static void test_loops_and_missing(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	char *a = path(f, "a.qcow2"), *b = path(f, "b.qcow2"), *c = path(f, "c.qcow2");
 	assert_int_equal(dt_sh("cd '%s' && qemu-img create -q -f qcow2 -u -b b.qcow2 -F qcow2 a.qcow2 1M && "
 			       "qemu-img create -q -f qcow2 -u -b a.qcow2 -F qcow2 b.qcow2 1M && "
@@ -210,7 +201,7 @@ static void test_loops_and_missing(void **state)
 
 static void test_qemu_overlay_readable(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	char *base = path(f, "qb.qcow2"), *mid = path(f, "qm.qcow2"), *top = path(f, "qt.qcow2");
 	assert_int_equal(dt_sh("cd '%s' && qemu-img create -q -f qcow2 qb.qcow2 16M && "
 			       "qemu-io -c 'write -P 1 0 8M' qb.qcow2 >/dev/null && "

@@ -23,26 +23,15 @@
  * L2 256K, data 320K... as blk_create and the first write lay it out. */
 #define CL 65536ull
 
-struct fx {
-	char *dir, *img;
-};
-
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	f->dir = dt_mkdtemp();
-	f->img = dt_join(f->dir, "h.qcow2");
-	*state = f;
-	return f->dir ? 0 : -1;
+	*state = dt_fx_new("h.qcow2");
+	return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-	dt_rmtree(f->dir);
-	free(f->dir);
-	free(f->img);
-	free(f);
+	dt_fx_free(*state);
 	return 0;
 }
 
@@ -142,7 +131,7 @@ static void apply(const char *img, const struct corruption *c)
 
 static void test_refused_at_open(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
 		const struct corruption *c = &table[i];
 		make_base(f->img, c->snapshot);
@@ -167,7 +156,7 @@ static void test_refused_at_open(void **state)
 /* The snapshot's L1 entries are checked when it is used. */
 static void test_bad_snapshot_l1(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	make_base(f->img, true);
 	uint64_t st = get_be(f->img, 64);
 	put_be(f->img, st, 8, 1ull << 40);   /* the snapshot's L1 offset */
@@ -211,7 +200,7 @@ static void expect_io_error(const char *img, uint64_t value, bool write_fails, b
 
 static void test_lazy_tables_give_io_errors(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	const uint64_t copied = 1ull << 63;
 	struct {
 		uint64_t e;
@@ -234,7 +223,7 @@ static void test_lazy_tables_give_io_errors(void **state)
 
 static void test_l2_pointing_at_itself(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	make_base(f->img, false);
 	uint64_t l2 = l2_entry0(f->img);
 	expect_io_error(f->img, (1ull << 63) | l2, true, false);
@@ -242,7 +231,7 @@ static void test_l2_pointing_at_itself(void **state)
 
 static void test_refcount_block_saturated(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	make_base(f->img, false);
 	/* Every cluster claims the maximum refcount: allocation must move on,
 	 * increments must fail cleanly. */
@@ -265,7 +254,7 @@ static void test_refcount_block_saturated(void **state)
 
 static void test_dirty_and_corrupt(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	make_base(f->img, false);
 	put_be(f->img, 72, 8, 1);                          /* dirty */
 	put_be(f->img, l2_entry0(f->img), 8, (1ull << 63) | (1ull << 57) | 5 * CL);

@@ -13,26 +13,15 @@
 #include "disk/be.h"
 #include "tests/lib/disk_util.h"
 
-struct fx {
-	char *dir, *img;
-};
-
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	f->dir = dt_mkdtemp();
-	f->img = dt_join(f->dir, "q.qcow2");
-	*state = f;
-	return f->dir ? 0 : -1;
+	*state = dt_fx_new("q.qcow2");
+	return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-	dt_rmtree(f->dir);
-	free(f->dir);
-	free(f->img);
-	free(f);
+	dt_fx_free(*state);
 	return 0;
 }
 
@@ -51,7 +40,7 @@ static void assert_reads_like_qemu(const char *img)
 
 static void test_qemu_layouts(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	static const char *const opts[] = {
 		"cluster_size=512", "cluster_size=4k", "cluster_size=2M", "refcount_bits=1",
 		"refcount_bits=2", "refcount_bits=4", "refcount_bits=8", "refcount_bits=32",
@@ -67,7 +56,7 @@ static void test_qemu_layouts(void **state)
 
 static void test_qemu_compressed(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	char *raw = dt_join(f->dir, "src.raw");
 	/* Compressible text, random data and holes. */
 	assert_int_equal(dt_sh("qemu-img create -q -f raw '%s' 12M && "
@@ -91,7 +80,7 @@ static void test_qemu_compressed(void **state)
 
 static void test_qemu_extended_l2_overlay(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	char *base = dt_join(f->dir, "base.qcow2");
 	assert_int_equal(dt_sh("qemu-img create -q -f qcow2 '%s' 8M && qemu-io -c 'write -P 0x77 0 8M' '%s' >/dev/null && "
 			       "qemu-img create -q -f qcow2 -o extended_l2=on,cluster_size=64k -b '%s' -F qcow2 '%s' && "
@@ -113,7 +102,7 @@ static void test_qemu_extended_l2_overlay(void **state)
 
 static void test_our_layouts_pass_qemu_check(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	static const struct blk_create_options opts[] = {
 		{ .cluster_size = 512 }, { .cluster_size = 2u << 20 }, { .refcount_bits = 1 },
 		{ .refcount_bits = 64 }, { .lazy_refcounts = true }, { .compat = 2 },
@@ -169,7 +158,7 @@ static long find_ext(const char *img, uint32_t type, uint32_t *len)
 
 static void test_header_extensions_preserved(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	char *base = dt_join(f->dir, "base.raw");
 	assert_int_equal(dt_sh("qemu-img create -q -f raw '%s' 1M && qemu-img create -q -f qcow2 '%s' 1M",
 			       base, f->img), 0);

@@ -19,27 +19,15 @@
 #include "disk/blk_int.h"
 #include "tests/lib/disk_util.h"
 
-struct fx {
-	char *dir;
-	char *img;
-};
-
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	f->dir = dt_mkdtemp();
-	f->img = dt_join(f->dir, "t.qcow2");
-	*state = f;
-	return f->dir ? 0 : -1;
+	*state = dt_fx_new("t.qcow2");
+	return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-	dt_rmtree(f->dir);
-	free(f->dir);
-	free(f->img);
-	free(f);
+	dt_fx_free(*state);
 	return 0;
 }
 
@@ -96,7 +84,7 @@ static void assert_qemu_agrees(const char *path)
 
 static void test_alloc_on_write(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	uint64_t size = 32 << 20;
 	create(f->img, size, 0, 0, false);
 	uint8_t *model = calloc(1, size);
@@ -114,7 +102,7 @@ static void test_alloc_on_write(void **state)
 
 static void test_small_clusters_and_refcount_growth(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	/* 512-byte clusters: one refcount block covers 128 KiB and a
 	 * one-cluster table 8 MiB, so 12 MiB of data grows the table. */
 	uint64_t size = 16 << 20;
@@ -144,7 +132,7 @@ static void test_small_clusters_and_refcount_growth(void **state)
 
 static void test_refcount_bits(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	static const unsigned bits[] = { 1, 2, 4, 8, 32, 64 };
 	for (size_t k = 0; k < sizeof(bits) / sizeof(bits[0]); k++) {
 		uint64_t size = 8 << 20;
@@ -165,7 +153,7 @@ static void test_refcount_bits(void **state)
 
 static void test_write_zeroes(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	uint64_t size = 8 << 20;
 	create(f->img, size, 0, 0, false);
 	uint8_t *model = calloc(1, size);
@@ -201,7 +189,7 @@ static void test_write_zeroes(void **state)
 
 static void test_discard(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	uint64_t size = 16 << 20;
 	create(f->img, size, 0, 0, false);
 	struct blk *b = dt_open(f->img, false);
@@ -232,7 +220,7 @@ static void test_discard(void **state)
 
 static void test_resize(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	uint64_t size = 4 << 20;
 	/* 4 KiB clusters: one L2 table maps 2 MiB, so growing moves the L1. */
 	create(f->img, size, 4096, 0, false);
@@ -270,7 +258,7 @@ static uint64_t incompat_on_disk(const char *path)
 
 static void test_lazy_refcounts(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	uint64_t size = 8 << 20;
 	create(f->img, size, 0, 0, true);
 	struct blk *b = dt_open(f->img, false);
@@ -306,7 +294,7 @@ static void test_lazy_refcounts(void **state)
 
 static void test_version2(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	assert_int_equal(dt_sh("qemu-img create -q -f qcow2 -o compat=0.10 '%s' 8M", f->img), 0);
 	assert_int_equal(dt_sh("qemu-io -c 'write -P 0x5a 1M 1M' '%s' >/dev/null", f->img), 0);
 	uint64_t size = 8 << 20;
@@ -330,7 +318,7 @@ static void test_version2(void **state)
 
 static void test_compressed_write_read(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	uint64_t size = 4 << 20;
 	create(f->img, size, 0, 0, false);
 	struct blk *b = dt_open(f->img, false);
@@ -361,7 +349,7 @@ static void test_compressed_write_read(void **state)
 
 static void test_cache_none(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	uint64_t size = 16 << 20;
 	/* Small clusters and lazy refcounts: L1 entries, headers and refcount
 	 * blocks are all written through the O_DIRECT bounce path. */
@@ -407,7 +395,7 @@ static void *worker_main(void *arg)
 
 static void test_parallel_io(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	uint64_t size = 64 << 20;
 	create(f->img, size, 0, 0, false);
 	struct blk *b = dt_open(f->img, false);
@@ -428,7 +416,7 @@ static void test_parallel_io(void **state)
 
 static void test_enospc_and_eio(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	uint64_t size = 8 << 20;
 	create(f->img, size, 0, 0, false);
 	struct blk *b = dt_open(f->img, false);

@@ -14,28 +14,18 @@
 
 #include "tests/lib/disk_util.h"
 
-struct fx {
-	char *dir, *img;
-};
-
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	f->dir = dt_mkdtemp();
-	f->img = dt_join(f->dir, "r.raw");
+	struct dt_fx *f = dt_fx_new("r.raw");
 	*state = f;
 	struct blk_create_options o = { .format = BLK_FORMAT_RAW, .size = 8 << 20 };
 	struct error err;
-	return f->dir && blk_create(f->img, &o, &err) == 0 ? 0 : -1;
+	return f && blk_create(f->img, &o, &err) == 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-	dt_rmtree(f->dir);
-	free(f->dir);
-	free(f->img);
-	free(f);
+	dt_fx_free(*state);
 	return 0;
 }
 
@@ -52,7 +42,7 @@ static struct blk *open_mode(const char *p, enum blk_cache_mode cache)
 
 static void test_unaligned_direct_io(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	uint64_t size = 8 << 20;
 	uint8_t *model = calloc(1, size), *buf = malloc(300000 + 1), *back = malloc(300000);
 	struct blk *b = open_mode(f->img, BLK_CACHE_NONE);
@@ -85,7 +75,7 @@ static void test_unaligned_direct_io(void **state)
 
 static void test_zeroes_holes_status(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	struct blk *b = open_mode(f->img, BLK_CACHE_WRITEBACK);
 	uint8_t buf[65536];
 	memset(buf, 0xab, sizeof(buf));
@@ -108,7 +98,7 @@ static void test_zeroes_holes_status(void **state)
 
 static void test_bounds_resize_readonly(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	struct blk *b = open_mode(f->img, BLK_CACHE_WRITEBACK);
 	uint8_t buf[4096] = { 0 };
 	assert_int_equal(blk_pread(b, buf, sizeof(buf), (8 << 20) - 100), -EINVAL);
@@ -134,7 +124,7 @@ static void test_bounds_resize_readonly(void **state)
 
 static void test_probe_and_errors(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	char *q = dt_join(f->dir, "q.img");
 	assert_int_equal(dt_sh("qemu-img create -q -f qcow2 '%s' 1M", q), 0);
 	struct blk_options o = { .read_only = true };

@@ -13,26 +13,15 @@
 
 #define SIZE (8u << 20)
 
-struct fx {
-	char *dir, *img;
-};
-
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	f->dir = dt_mkdtemp();
-	f->img = dt_join(f->dir, "s.qcow2");
-	*state = f;
-	return f->dir ? 0 : -1;
+	*state = dt_fx_new("s.qcow2");
+	return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-	dt_rmtree(f->dir);
-	free(f->dir);
-	free(f->img);
-	free(f);
+	dt_fx_free(*state);
 	return 0;
 }
 
@@ -65,7 +54,7 @@ static void assert_error(int ret, const struct error *err, const char *needle)
 
 static void test_create_apply_delete(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	struct blk_create_options co = { .format = BLK_FORMAT_QCOW2, .size = SIZE };
 	struct error err;
 	assert_int_equal(blk_create(f->img, &co, &err), 0);
@@ -131,7 +120,7 @@ static void test_create_apply_delete(void **state)
 
 static void test_qemu_snapshots(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	assert_int_equal(dt_sh("qemu-img create -q -f qcow2 '%s' 8M && "
 			       "qemu-io -c 'write -P 0xaa 0 3M' '%s' >/dev/null && "
 			       "qemu-img snapshot -c snapA '%s' && "
@@ -160,7 +149,7 @@ static void test_qemu_snapshots(void **state)
 
 static void test_snapshot_and_resize(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	struct blk_create_options co = { .format = BLK_FORMAT_QCOW2, .size = 4 << 20, .cluster_size = 4096 };
 	struct error err;
 	assert_int_equal(blk_create(f->img, &co, &err), 0);
@@ -184,7 +173,7 @@ static void test_snapshot_and_resize(void **state)
 
 static void test_refcount_overflow(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	struct blk_create_options co = { .format = BLK_FORMAT_QCOW2, .size = SIZE, .refcount_bits = 1 };
 	struct error err;
 	assert_int_equal(blk_create(f->img, &co, &err), 0);
@@ -204,7 +193,7 @@ static void test_refcount_overflow(void **state)
  * already raised are leaks, and the COPIED flags must follow them. */
 static void test_overflow_half_way(void **state)
 {
-	struct fx *f = *state;
+	struct dt_fx *f = *state;
 	struct blk_create_options co = { .format = BLK_FORMAT_QCOW2, .size = SIZE, .cluster_size = 4096 };
 	struct error err;
 	assert_int_equal(blk_create(f->img, &co, &err), 0);

@@ -20,6 +20,7 @@
 
 #include "net/net.h"
 #include "tests/lib/net_guest.h"
+#include "tests/lib/testlib.h"
 
 #define F(bit) (1ull << (bit))
 #define FEATURES (F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_GUEST_CSUM) | F(VIRTIO_NET_F_MAC) | \
@@ -140,18 +141,12 @@ static int udp_socket(uint16_t *port)
 	return s;
 }
 
-/* A port nothing listens on right now. */
-static uint16_t free_port(void)
+/* A UDP port nothing is bound to right now. */
+static uint16_t free_udp_port(void)
 {
 	uint16_t port;
 	close(udp_socket(&port));
-	int s = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	bind(s, (struct sockaddr *)&a, sizeof(a));
-	getsockname(s, (struct sockaddr *)&a, &len);
-	close(s);
-	return ntohs(a.sin_port);
+	return port;
 }
 
 /* What a host socket received while the main loop ran for MS. */
@@ -487,7 +482,7 @@ static bool is_syn_to(const struct pkt_info *p, void *ctx)
 
 static void test_hostfwd_listens_on_loopback_only_and_reaches_the_guest(void **state)
 {
-	uint16_t port = free_port();
+	uint16_t port = tl_free_tcp_port();
 	char spec[128];
 	snprintf(spec, sizeof(spec), "user,hostfwd=tcp::%u-:80", port);
 	struct vm_net *v = start(spec);
@@ -541,7 +536,7 @@ static void test_hostfwd_listens_on_loopback_only_and_reaches_the_guest(void **s
 static void test_hostfwd_added_and_removed_at_runtime(void **state)
 {
 	struct vm_net *v = start("user");
-	uint16_t port = free_port();
+	uint16_t port = tl_free_tcp_port();
 	char spec[64], host[64];
 	struct error err;
 	snprintf(spec, sizeof(spec), "tcp::%u-:22", port);
@@ -691,7 +686,7 @@ static void *flood_port(void *arg)
  * and traffic resumes when the guest posts buffers. */
 static void test_rx_flood_is_bounded_and_loop_stays_responsive(void **state)
 {
-	uint16_t port = free_port();
+	uint16_t port = free_udp_port();
 	char spec[64];
 	snprintf(spec, sizeof(spec), "user,hostfwd=udp::%u-:5000", port);
 	struct vm_net *v = start(spec);
