@@ -64,7 +64,7 @@ struct net *net_create(const struct net_options *opt, const struct guest_mem *me
 	n->opt.capture = NULL;            /* the options keep theirs */
 	struct virtio_net_peer peer = { .opaque = n, .tx = from_guest };
 	struct slirp_stack_ops ops = { .opaque = n, .to_guest = to_guest, .guest_busy = guest_busy };
-	n->dev = virtio_net_create(opt->mac, peer, mem, router, err);
+	n->dev = virtio_net_create(opt->mac, opt->mtu, peer, mem, router, err);
 	if (!n->dev || !(n->stack = slirp_stack_new(opt, ops, err)))
 		goto fail;
 	for (unsigned i = 0; i < opt->nr_fwd; i++) {

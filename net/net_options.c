@@ -5,6 +5,7 @@
 
 #include "net/net_options.h"
 #include "src/kvopts.h"
+#include "vmm/virtio_net.h"
 
 #define OPT "--net"
 #define MIN_HOSTS_PREFIX 27      /* .15 (the DHCP start) must be inside */
@@ -87,6 +88,17 @@ static int parse_mac(const char *s, uint8_t mac[6], struct error *err)
 	return 0;
 }
 
+static int parse_mtu(const char *s, unsigned *mtu, struct error *err)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+	if (!*s || *end || *s == '-' || v < VIRTIO_NET_MIN_MTU || v > VIRTIO_NET_MAX_MTU)
+		return error_set(err, OPT ": mtu='%s' is not a number of bytes from %u to %u", s,
+				 VIRTIO_NET_MIN_MTU, VIRTIO_NET_MAX_MTU);
+	*mtu = (unsigned)v;
+	return 0;
+}
+
 /* Forwards are parsed last: their guest addresses depend on net=. */
 static int parse_forwards(struct kvopts *o, struct net_options *opt, struct error *err)
 {
@@ -113,7 +125,10 @@ static int parse_forwards(struct kvopts *o, struct net_options *opt, struct erro
 static int parse_user(struct kvopts *o, struct net_options *opt, struct error *err)
 {
 	const char *net = kvopts_get(o, "net"), *mac = kvopts_get(o, "mac"), *capture = kvopts_get(o, "capture");
+	const char *mtu = kvopts_get(o, "mtu");
 	if (kvopts_get_bool(o, "restrict", false, &opt->restricted, OPT, err) < 0)
+		return -1;
+	if (mtu && parse_mtu(mtu, &opt->mtu, err) < 0)
 		return -1;
 	if (net && parse_network(net, &opt->addrs, err) < 0)
 		return -1;
@@ -134,6 +149,7 @@ int net_options_parse(const char *spec, struct net_options *opt, struct error *e
 	memset(opt, 0, sizeof(*opt));
 	net_addrs_default(&opt->addrs);
 	memcpy(opt->mac, default_mac, 6);
+	opt->mtu = NET_DEFAULT_MTU;
 	if (kvopts_parse(&o, spec, OPT, err) < 0) {
 		kvopts_free(&o);
 		return -1;

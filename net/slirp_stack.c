@@ -146,6 +146,8 @@ struct slirp_stack *slirp_stack_new(const struct net_options *opt, struct slirp_
 		.vprefix_len = 64,
 		.vdhcp_start = opt->addrs.dhcp_start,
 		.vnameserver = opt->addrs.dns,
+		.if_mtu = opt->mtu,
+		.if_mru = opt->mtu,
 	};
 	v6_addr(&cfg.vprefix_addr6, 0);
 	v6_addr(&cfg.vhost6, 2);

@@ -158,7 +158,7 @@ static size_t tx_take(struct virtio_net *n)
 		count(&n->stats.tx_errors, 1);
 		return 0;
 	}
-	if (c->out_len > HDR_LEN + VIRTIO_NET_MAX_FRAME) {
+	if (c->out_len > HDR_LEN + n->max_frame) {
 		count(&n->stats.tx_oversized, 1);
 		return 0;
 	}
@@ -355,13 +355,15 @@ static void backlog_stats(struct virtio_net *n)
 static bool backlog_add(struct virtio_net *n, const uint8_t *frame, size_t len)
 {
 	struct vnet_frame *f;
-	if (g_queue_get_length(&n->backlog) >= VIRTIO_NET_BACKLOG || !(f = malloc(sizeof(*f) + len))) {
+	if (g_queue_get_length(&n->backlog) >= VIRTIO_NET_BACKLOG ||
+	    n->backlog_bytes + len > VIRTIO_NET_BACKLOG_BYTES || !(f = malloc(sizeof(*f) + len))) {
 		count(&n->stats.rx_dropped, 1);
 		return false;
 	}
 	f->len = len;
 	memcpy(f->data, frame, len);
 	g_queue_push_tail(&n->backlog, f);
+	n->backlog_bytes += len;
 	backlog_stats(n);
 	return true;
 }
@@ -373,6 +375,7 @@ static void backlog_clear(struct virtio_net *n)
 		count(&n->stats.rx_dropped, 1);
 		free(f);
 	}
+	n->backlog_bytes = 0;
 	backlog_stats(n);
 }
 
@@ -388,6 +391,7 @@ static void backlog_flush(struct virtio_net *n)
 		if (r == RX_FAILED)
 			count(&n->stats.rx_dropped, 1);
 		any |= r == RX_OK;
+		n->backlog_bytes -= f->len;
 		free(g_queue_pop_head(&n->backlog));
 	}
 	backlog_stats(n);
@@ -399,7 +403,7 @@ enum virtio_net_rx virtio_net_receive(struct virtio_net *n, const uint8_t *frame
 {
 	enum virtio_net_rx ret = VIRTIO_NET_RX_DROPPED;
 	pthread_mutex_lock(&n->lock);
-	if (!n->active || !n->link_up || len < ETH_HLEN || len > VIRTIO_NET_MAX_FRAME) {
+	if (!n->active || !n->link_up || len < ETH_HLEN || len > n->max_frame) {
 		count(&n->stats.rx_dropped, 1);
 	} else if (!rx_wanted(n, frame)) {
 		count(&n->stats.rx_filtered, 1);
@@ -538,7 +542,7 @@ struct vnet_config {
 static void config_read(struct virtio_pci *vp, unsigned offset, void *data, unsigned len)
 {
 	struct virtio_net *n = vp->dev;
-	struct vnet_config c = { .max_virtqueue_pairs = 1, .mtu = VIRTIO_NET_MTU };
+	struct vnet_config c = { .max_virtqueue_pairs = 1, .mtu = (uint16_t)n->mtu };
 	pthread_mutex_lock(&n->lock);
 	memcpy(c.mac, n->mac, 6);
 	c.status = n->link_up ? VIRTIO_NET_S_LINK_UP : 0;
@@ -614,10 +618,15 @@ static const struct virtio_ops net_ops = {
 
 /* ---- lifecycle ------------------------------------------------------------------ */
 
-struct virtio_net *virtio_net_create(const uint8_t mac[6], struct virtio_net_peer peer,
+struct virtio_net *virtio_net_create(const uint8_t mac[6], unsigned mtu, struct virtio_net_peer peer,
 				     const struct guest_mem *mem, struct irq_router *router,
 				     struct error *err)
 {
+	if (mtu < VIRTIO_NET_MIN_MTU || mtu > VIRTIO_NET_MAX_MTU) {
+		error_set(err, "virtio-net: an MTU of %u is outside %u..%u", mtu, VIRTIO_NET_MIN_MTU,
+			  VIRTIO_NET_MAX_MTU);
+		return NULL;
+	}
 	struct virtio_net *n = calloc(1, sizeof(*n));
 	if (!n) {
 		error_set(err, "out of memory");
@@ -627,6 +636,8 @@ struct virtio_net *virtio_net_create(const uint8_t mac[6], struct virtio_net_pee
 	g_queue_init(&n->backlog);
 	n->peer = peer;
 	n->link_up = true;
+	n->mtu = mtu;
+	n->max_frame = VIRTIO_NET_FRAME(mtu);
 	memcpy(n->config_mac, mac, 6);
 	memcpy(n->mac, mac, 6);
 	filter_reset(&n->filter);

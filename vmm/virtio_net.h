@@ -60,10 +60,13 @@ struct virtio_net_hdr {
 enum { VIRTIO_NET_RXQ, VIRTIO_NET_TXQ, VIRTIO_NET_CTRLQ, VIRTIO_NET_NUM_QUEUES };
 
 #define VIRTIO_NET_QUEUE_SIZE 256
-#define VIRTIO_NET_MTU        1500
-#define VIRTIO_NET_MAX_FRAME  (14 + 4 + VIRTIO_NET_MTU)   /* Ethernet + VLAN tag + MTU */
+#define VIRTIO_NET_MIN_MTU    1280                       /* what IPv6 needs */
+#define VIRTIO_NET_MAX_MTU    65520                      /* libslirp's limit, rounded down */
+#define VIRTIO_NET_FRAME(mtu) (14 + 4 + (mtu))           /* Ethernet + VLAN tag + MTU */
+#define VIRTIO_NET_MAX_FRAME  VIRTIO_NET_FRAME(VIRTIO_NET_MAX_MTU)
 #define VIRTIO_NET_MAC_TABLE  64                         /* filter entries kept */
 #define VIRTIO_NET_BACKLOG    1024                       /* frames waiting for buffers */
+#define VIRTIO_NET_BACKLOG_BYTES (4u << 20)              /* ... and their bytes */
 #define VIRTIO_NET_TX_BUDGET  128                        /* frames per main-loop turn */
 
 /* Counters, updated atomically; "rx" is toward the guest, "tx" from it. */
@@ -102,8 +105,10 @@ struct virtio_net {
 	bool link_up;
 	uint8_t config_mac[6];          /* the MAC a reset goes back to */
 	uint8_t mac[6];                 /* the MAC now (the driver may set it) */
+	unsigned mtu, max_frame;        /* the link's MTU, the longest frame it takes */
 	struct virtio_net_filter filter;
 	GQueue backlog;                 /* of struct vnet_frame, oldest first */
+	size_t backlog_bytes;
 	struct vq_chain chain;          /* scratch for the main loop */
 	struct vq_used_elem rx_used[VQ_MAX_SIZE];   /* one merged receive */
 	uint8_t tx_frame[VIRTIO_NET_MAX_FRAME + sizeof(struct virtio_net_hdr)];
@@ -112,7 +117,9 @@ struct virtio_net {
 
 enum virtio_net_rx { VIRTIO_NET_RX_DELIVERED, VIRTIO_NET_RX_QUEUED, VIRTIO_NET_RX_DROPPED };
 
-struct virtio_net *virtio_net_create(const uint8_t mac[6], struct virtio_net_peer peer,
+/* MTU: VIRTIO_NET_MIN_MTU..VIRTIO_NET_MAX_MTU, told to the driver in the
+ * config space (VIRTIO_NET_F_MTU); longer frames are dropped both ways. */
+struct virtio_net *virtio_net_create(const uint8_t mac[6], unsigned mtu, struct virtio_net_peer peer,
 				     const struct guest_mem *mem, struct irq_router *router,
 				     struct error *err);
 void virtio_net_destroy(struct virtio_net *n);

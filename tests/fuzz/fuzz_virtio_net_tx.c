@@ -60,7 +60,7 @@ static void no_irq(void *ctx, unsigned gsi, int level) {}
 static void peer_tx(void *opaque, const uint8_t *frame, size_t len)
 {
 	struct fuzz_state *s = opaque;
-	if (len < 14 || len > VIRTIO_NET_MAX_FRAME)
+	if (len < 14 || len > s->n->max_frame)
 		abort();                         /* the device let a bad frame out */
 	s->frames++;
 	if (s->echo) {
@@ -113,7 +113,7 @@ static struct fuzz_state *setup(void)
 	pci_bus_init(&s->pci, &s->pio, &s->mmio, no_irq, s);
 	static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 	struct error err;
-	s->n = virtio_net_create(mac, (struct virtio_net_peer){ s, peer_tx }, &s->mem, &s->router, &err);
+	s->n = virtio_net_create(mac, 1500, (struct virtio_net_peer){ s, peer_tx }, &s->mem, &s->router, &err);
 	if (!s->n || pci_bus_add(&s->pci, &s->n->vp.pci) < 0)
 		abort();
 	pci_bus_reset(&s->pci);

@@ -422,7 +422,7 @@ scenario_vmdeck_net() {
 	LOG=$LOGDIR/vmdeck-net.log
 	RC=$(cat "$LOGDIR/vmdeck-net.rc")
 	expect_fact net-mac 52:54:00:12:34:56
-	expect_fact net-mtu 1500
+	expect_fact net-mtu 65520           # the card announces it (VIRTIO_NET_F_MTU)
 	expect_fact dhcp-addr 10.0.2.15/24
 	expect_fact dhcp-router 10.0.2.2
 	expect_fact dhcp-dns 10.0.2.3

@@ -57,6 +57,7 @@ static void test_defaults_are_qemus(void **state)
 	assert_false(o.restricted);
 	assert_int_equal(o.nr_fwd, 0);
 	assert_null(o.capture);
+	assert_int_equal(o.mtu, 65520);          /* not QEMU's: see net_options.h */
 	net_options_free(&o);
 	o = parse_ok("none");
 	assert_int_equal(o.mode, NET_NONE);
@@ -169,6 +170,21 @@ static void test_network_and_mac_errors(void **state)
 	expect_error("user,mac=00:00:00:00:00:00", "--net: mac='00:00:00:00:00:00' is all zeros");
 }
 
+static void test_mtu(void **state)
+{
+	struct net_options o = parse_ok("user,mtu=1500");
+	assert_int_equal(o.mtu, 1500);
+	o = parse_ok("user,mtu=1280");
+	assert_int_equal(o.mtu, 1280);
+	o = parse_ok("user,mtu=65520");
+	assert_int_equal(o.mtu, 65520);
+	expect_error("user,mtu=1279", "--net: mtu='1279' is not a number of bytes from 1280 to 65520");
+	expect_error("user,mtu=65521", "--net: mtu='65521' is not a number of bytes from 1280 to 65520");
+	expect_error("user,mtu=9k", "--net: mtu='9k' is not a number of bytes from 1280 to 65520");
+	expect_error("user,mtu=", "--net: mtu='' is not a number of bytes from 1280 to 65520");
+	expect_error("user,mtu=-1500", "--net: mtu='-1500' is not a number of bytes from 1280 to 65520");
+}
+
 static void test_forward_removal_syntax(void **state)
 {
 	struct net_hostfwd f;
@@ -195,6 +211,7 @@ int main(void)
 		cmocka_unit_test(test_hostfwd_errors_are_one_sentence),
 		cmocka_unit_test(test_network_and_mac_errors),
 		cmocka_unit_test(test_forward_removal_syntax),
+		cmocka_unit_test(test_mtu),
 	};
 	return cmocka_run_group_tests_name("--net options", tests, NULL, NULL);
 }

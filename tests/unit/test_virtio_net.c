@@ -13,6 +13,8 @@
 #include "vmm/virtio_net.h"
 
 #define HDR 12
+#define TEST_MTU 1500
+#define MAX_FRAME VIRTIO_NET_FRAME(TEST_MTU)
 #define F(bit) (1ull << (bit))
 #define ALL_FEATURES (F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_GUEST_CSUM) | F(VIRTIO_NET_F_MTU) | \
 		      F(VIRTIO_NET_F_MAC) | F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_NET_F_STATUS) | \
@@ -40,18 +42,20 @@ static void record(void *opaque, const uint8_t *frame, size_t len)
 {
 	struct sent *s = opaque;
 	if (s->n < 64) {
-		memcpy(s->frame[s->n], frame, len);
+		memcpy(s->frame[s->n], frame, len < sizeof(s->frame[0]) ? len : sizeof(s->frame[0]));
 		s->len[s->n++] = len;
 	}
 }
 
-/* A device with its queues up and DRIVER_OK, the driver asking WANTED. */
-static struct t *start(uint64_t wanted)
+/* A device with an MTU of MTU, its queues up and DRIVER_OK, the driver
+ * asking WANTED. */
+static struct t *start_mtu(uint64_t wanted, unsigned mtu)
 {
 	struct t *t = calloc(1, sizeof(*t));
 	struct error err;
 	vfake_init(&t->f, 8 << 20);
-	t->n = virtio_net_create(MAC, (struct virtio_net_peer){ &t->sent, record }, &t->f.mem, &t->f.router, &err);
+	t->n = virtio_net_create(MAC, mtu, (struct virtio_net_peer){ &t->sent, record }, &t->f.mem,
+				 &t->f.router, &err);
 	assert_non_null(t->n);
 	vfake_attach(&t->f, &t->n->vp);
 	t->features = vfake_negotiate(&t->f, wanted);
@@ -62,6 +66,11 @@ static struct t *start(uint64_t wanted)
 	vfake_msix(&t->f, 3);
 	vfake_driver_ok(&t->f);
 	return t;
+}
+
+static struct t *start(uint64_t wanted)
+{
+	return start_mtu(wanted, TEST_MTU);
 }
 
 static void stop(struct t *t)
@@ -185,6 +194,44 @@ static void test_config_space_and_features(void **state)
 	stop(t);
 }
 
+/* The MTU the driver reads is the one both directions keep to: a jumbo
+ * frame spreads over mergeable buffers, one byte more is dropped. */
+static void test_mtu_in_config_bounds_frames_both_ways(void **state)
+{
+	enum { MTU = 9000, LONGEST = VIRTIO_NET_FRAME(MTU) };
+	struct t *t = start_mtu(ALL_FEATURES, MTU);
+	assert_int_equal(vfake_config(&t->f, 10, 2), MTU);
+	static uint8_t big[LONGEST + 1];
+	eth(big, OTHER, 0x0800);
+	struct virtio_net_hdr h = { 0 };
+	send_split(t, &h, big, sizeof(big));
+	send_split(t, &h, big, LONGEST);
+	assert_int_equal(t->sent.n, 1);
+	assert_int_equal(t->sent.len[0], LONGEST);
+	assert_int_equal(stats(t).tx_oversized, 1);
+	post_rx(t, 8, 2048);
+	memcpy(big, MAC, 6);
+	assert_int_equal(virtio_net_receive(t->n, big, sizeof(big)), VIRTIO_NET_RX_DROPPED);
+	assert_int_equal(virtio_net_receive(t->n, big, LONGEST), VIRTIO_NET_RX_DELIVERED);
+	uint32_t id, len, total = 0;
+	while (vfake_used(&t->f, &t->rx, &id, &len))
+		total += len;
+	assert_int_equal(total, HDR + LONGEST);
+	stop(t);
+}
+
+static void test_mtu_outside_limits_is_refused(void **state)
+{
+	struct vfake f;
+	struct error err;
+	vfake_init(&f, 1 << 20);
+	struct virtio_net_peer peer = { NULL, record };
+	assert_null(virtio_net_create(MAC, VIRTIO_NET_MIN_MTU - 1, peer, &f.mem, &f.router, &err));
+	assert_non_null(strstr(err.msg, "MTU of 1279"));
+	assert_null(virtio_net_create(MAC, VIRTIO_NET_MAX_MTU + 1, peer, &f.mem, &f.router, &err));
+	vfake_destroy(&f);
+}
+
 /* ---- transmit ------------------------------------------------------------------- */
 
 static void test_tx_split_chain_reaches_peer(void **state)
@@ -260,14 +307,14 @@ static void test_tx_checksum_request_without_feature_or_in_range_is_dropped(void
 static void test_tx_oversized_and_runt_frames_are_dropped_and_counted(void **state)
 {
 	struct t *t = start(ALL_FEATURES);
-	static uint8_t big[VIRTIO_NET_MAX_FRAME + 1];
+	static uint8_t big[MAX_FRAME + 1];
 	eth(big, OTHER, 0x0800);
 	struct virtio_net_hdr h = { 0 };
 	send_split(t, &h, big, sizeof(big));
 	send_split(t, &h, big, 13);
-	send_split(t, &h, big, VIRTIO_NET_MAX_FRAME);   /* the largest allowed */
+	send_split(t, &h, big, MAX_FRAME);   /* the largest allowed */
 	assert_int_equal(t->sent.n, 1);
-	assert_int_equal(t->sent.len[0], VIRTIO_NET_MAX_FRAME);
+	assert_int_equal(t->sent.len[0], MAX_FRAME);
 	struct virtio_net_stats s = stats(t);
 	assert_int_equal(s.tx_oversized, 1);
 	assert_int_equal(s.tx_errors, 1);
@@ -475,7 +522,7 @@ static void test_rx_oversized_from_peer_and_before_driver_ok_dropped(void **stat
 {
 	struct t *t = start(ALL_FEATURES);
 	post_rx(t, 4, 2048);
-	static uint8_t big[VIRTIO_NET_MAX_FRAME + 1];
+	static uint8_t big[MAX_FRAME + 1];
 	memcpy(big, MAC, 6);
 	assert_int_equal(virtio_net_receive(t->n, big, sizeof(big)), VIRTIO_NET_RX_DROPPED);
 	vfake_reset(&t->f);
@@ -715,6 +762,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_space_and_features),
+		cmocka_unit_test(test_mtu_in_config_bounds_frames_both_ways),
+		cmocka_unit_test(test_mtu_outside_limits_is_refused),
 		cmocka_unit_test(test_tx_split_chain_reaches_peer),
 		cmocka_unit_test(test_tx_partial_checksum_is_completed),
 		cmocka_unit_test(test_tx_checksum_request_without_feature_or_in_range_is_dropped),
