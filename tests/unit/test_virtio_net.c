@@ -220,6 +220,26 @@ static void test_mtu_in_config_bounds_frames_both_ways(void **state)
 	stop(t);
 }
 
+/* Large frames fill the backlog's bytes before its count. */
+static void test_backlog_is_bounded_in_bytes(void **state)
+{
+	enum { LONGEST = VIRTIO_NET_FRAME(VIRTIO_NET_MAX_MTU) };
+	struct t *t = start_mtu(ALL_FEATURES, VIRTIO_NET_MAX_MTU);
+	static uint8_t big[LONGEST];
+	memcpy(big, MAC, 6);
+	unsigned queued = 0, dropped = 0;
+	for (unsigned i = 0; i < 100; i++) {
+		enum virtio_net_rx r = virtio_net_receive(t->n, big, LONGEST);
+		queued += r == VIRTIO_NET_RX_QUEUED;
+		dropped += r == VIRTIO_NET_RX_DROPPED;
+	}
+	assert_int_equal(queued, VIRTIO_NET_BACKLOG_BYTES / LONGEST);
+	assert_int_equal(dropped, 100 - queued);
+	assert_int_equal(virtio_net_backlog(t->n), queued);
+	assert_int_equal(stats(t).rx_dropped, dropped);
+	stop(t);
+}
+
 static void test_mtu_outside_limits_is_refused(void **state)
 {
 	struct vfake f;
@@ -763,6 +783,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_space_and_features),
 		cmocka_unit_test(test_mtu_in_config_bounds_frames_both_ways),
+		cmocka_unit_test(test_backlog_is_bounded_in_bytes),
 		cmocka_unit_test(test_mtu_outside_limits_is_refused),
 		cmocka_unit_test(test_tx_split_chain_reaches_peer),
 		cmocka_unit_test(test_tx_partial_checksum_is_completed),
