@@ -52,12 +52,17 @@ uint32_t vga_attr_color(const struct vga_snapshot *s, unsigned c)
 
 /* The surface never moves: it is allocated once for the largest mode
  * (untouched pages cost nothing), so a consumer holding the pointer can
- * never read freed memory when the mode changes. */
-static bool resize(struct vga *v, unsigned w, unsigned h)
+ * never read freed memory when the mode changes.  NULL when out of memory. */
+static uint32_t *surface_pixels(struct vga *v)
 {
 	if (!v->surface.pixels)
 		v->surface.pixels = calloc((size_t)VBE_MAX_XRES * VBE_MAX_YRES, 4);
-	if (!v->surface.pixels || (v->surface.width == w && v->surface.height == h))
+	return v->surface.pixels;
+}
+
+static bool resize(struct vga *v, unsigned w, unsigned h)
+{
+	if (!surface_pixels(v) || (v->surface.width == w && v->surface.height == h))
 		return false;
 	v->surface.width = w;
 	v->surface.height = h;
@@ -274,14 +279,12 @@ static void mode_size(struct vga *v, unsigned *w, unsigned *h)
 
 const uint32_t *vga_surface_for_viewers(struct vga *v, unsigned *w, unsigned *h)
 {
-	if (!v->surface.pixels)
-		v->surface.pixels = calloc((size_t)VBE_MAX_XRES * VBE_MAX_YRES, 4);
 	if (v->surface.width) {
 		*w = v->surface.width, *h = v->surface.height;
 	} else {
 		mode_size(v, w, h);
 	}
-	return v->surface.pixels;
+	return surface_pixels(v);
 }
 
 bool vga_refresh(struct vga *v, uint64_t now_ms)

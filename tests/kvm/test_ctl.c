@@ -15,6 +15,7 @@
 
 #include "tests/lib/spawn.h"
 #include "tests/lib/ctltest.h"
+#include "tests/lib/testlib.h"
 
 #define SKIP_WITHOUT_KVM() do { if (!kvm_usable()) skip(); } while (0)
 #define MiB (1ull << 20)
@@ -317,15 +318,12 @@ static bool guest_ram_mapping(pid_t pid, uint64_t size_kib, unsigned long *start
 
 static bool thp_mode_is(const char *mode)
 {
-	char buf[128] = "", want[32];
-	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
-	if (f) {
-		if (!fgets(buf, sizeof(buf), f))
-			buf[0] = '\0';
-		fclose(f);
-	}
+	char want[32];
+	char *modes = tl_read_file("/sys/kernel/mm/transparent_hugepage/enabled", NULL);
 	snprintf(want, sizeof(want), "[%s]", mode);
-	return strstr(buf, want) != NULL;
+	bool is = modes && strstr(modes, want);
+	free(modes);
+	return is;
 }
 
 /* Guest RAM starts on a 2 MiB boundary, so that guest-physical huge pages
