@@ -14,14 +14,25 @@ static enum ctl_status no_net(struct ctl_call *call)
 	return ctl_call_fail(call, CTL_ERR_UNAVAILABLE, "this VM has no network card; start it with --net user");
 }
 
+/* The forwards now in ALL (NET_MAX_FORWARDS long), their number in NR, and
+ * the index of the one on F's host port, NR if none is. */
+static unsigned forward_on_port(struct net *n, const struct net_hostfwd *f, struct net_forward_info *all,
+				unsigned *nr)
+{
+	unsigned i = 0;
+	*nr = net_forwards(n, all, NET_MAX_FORWARDS);
+	while (i < *nr && !net_hostfwd_same_host(&all[i].fwd, f))
+		i++;
+	return i;
+}
+
 /* The forward on F's host port as the list shows it, and how many there are. */
 static void add_forward_json(struct net *n, const struct net_hostfwd *f, json_object *out)
 {
 	struct net_forward_info all[NET_MAX_FORWARDS];
-	unsigned nr = net_forwards(n, all, NET_MAX_FORWARDS);
-	for (unsigned i = 0; i < nr; i++)
-		if (net_hostfwd_same_host(&all[i].fwd, f))
-			json_object_object_add(out, "forward", net_forward_json(&all[i]));
+	unsigned nr, i = forward_on_port(n, f, all, &nr);
+	if (i < nr)
+		json_object_object_add(out, "forward", net_forward_json(&all[i]));
 	json_object_object_add(out, "forwards", json_object_new_int((int)nr));
 }
 
@@ -55,9 +66,7 @@ static enum ctl_status cmd_hostfwd_remove(struct ctl_call *call)
 	if (net_hostfwd_parse_host(rule, &f, &err) < 0)
 		return ctl_call_fail(call, CTL_ERR_ARGS, "%s", err.msg);
 	struct net_forward_info all[NET_MAX_FORWARDS];
-	unsigned nr = net_forwards(n, all, NET_MAX_FORWARDS), i = 0;
-	while (i < nr && !net_hostfwd_same_host(&all[i].fwd, &f))
-		i++;
+	unsigned nr, i = forward_on_port(n, &f, all, &nr);
 	if (i == nr)
 		return ctl_call_fail(call, CTL_ERR_ARGS, "no forward listens on %s", rule);
 	if (net_hostfwd_remove(n, rule, &err) < 0)

@@ -434,26 +434,28 @@ static int remove_vm(struct backend *b, const char *name, struct error *err)
 	return vmlib_delete(&l->lib, name, err) < 0 ? BE_EFAIL : 0;
 }
 
-static int clone_vm(struct backend *b, const char *from, const char *to, struct error *err)
+/* Clone and rename: FROM exists and is not running, TO is a free name,
+ * then OP makes TO from FROM. */
+static int make_from(struct backend *b, const char *from, const char *to, const char *what,
+		     int (*op)(const struct vmlib *, const char *, const char *, struct error *), struct error *err)
 {
 	struct local *l = L(b);
-	int r = need_not_live(l, from, "clone", err);
+	int r = need_not_live(l, from, what, err);
 	if (!r)
 		r = need_new_name(l, to, err);
 	if (r)
 		return r;
-	return vmlib_clone(&l->lib, from, to, err) < 0 ? BE_EFAIL : 0;
+	return op(&l->lib, from, to, err) < 0 ? BE_EFAIL : 0;
+}
+
+static int clone_vm(struct backend *b, const char *from, const char *to, struct error *err)
+{
+	return make_from(b, from, to, "clone", vmlib_clone, err);
 }
 
 static int rename_vm(struct backend *b, const char *from, const char *to, struct error *err)
 {
-	struct local *l = L(b);
-	int r = need_not_live(l, from, "rename", err);
-	if (!r)
-		r = need_new_name(l, to, err);
-	if (r)
-		return r;
-	return vmlib_rename(&l->lib, from, to, err) < 0 ? BE_EFAIL : 0;
+	return make_from(b, from, to, "rename", vmlib_rename, err);
 }
 
 static int spec(struct backend *b, const char *name, struct be_spec *out, struct error *err)
