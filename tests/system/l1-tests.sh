@@ -104,6 +104,18 @@ last_words() {
 	grep -v '| l1tool: ' "$LOG" | tail -n 1 | cut -d' ' -f2- | cut -c1-160
 }
 
+# Waits up to $3 seconds for text $2 in the log $1 of a guest that
+# run_guest boots in the background; gives up once l1tool has said its last
+# word there (the guest is gone, the line will not come).
+wait_for_line() {
+	i=0
+	while [ $i -lt "$3" ] && ! grep -q "$2" "$1" 2>/dev/null && ! grep -q "| l1tool: " "$1" 2>/dev/null; do
+		sleep 1
+		i=$((i + 1))
+	done
+	grep -q "$2" "$1" 2>/dev/null
+}
+
 # RESULT and METRIC lines also go to a file, for report_ratio.
 result() {
 	echo "RESULT $1 $2 $3" | tee -a "$LOGDIR/console"
@@ -170,17 +182,13 @@ scenario_vmdeck_reboot_noreboot() {
 # the console and echoes on the serial port.
 scenario_vmdeck_display() {
 	sock=/tmp/l2-display.vnc
-	rm -f "$sock"
+	rm -f "$sock" "$LOGDIR/vmdeck-display.log"
 	run_guest vmdeck-display "$VMDECK" run --kernel "$L2_GENERIC" --initrd "$L2_INITRD" \
 		--mem 256M --serial stdio --vnc "unix:$sock" \
 		--cmdline "console=tty0 console=ttyS0 panic=-1 quiet vmdeck.test=display" &
 	guest=$!
 	log=$LOGDIR/vmdeck-display.log
-	i=0
-	while [ "$i" -lt "$TIMEOUT" ] && ! grep -q "L2 display-ready" "$log" 2>/dev/null; do
-		sleep 1
-		i=$((i + 1))
-	done
+	wait_for_line "$log" "L2 display-ready" "$TIMEOUT"
 	vnc_detail="L2 never said display-ready"
 	vnc_rc=1
 	if grep -q "L2 display-ready" "$log"; then
@@ -412,15 +420,6 @@ net_services() {
 	echo "nameserver 127.0.0.1" >/etc/resolv.conf
 }
 
-# Waits up to $3 seconds for text $2 in log $1.
-wait_for_line() {
-	i=0
-	while [ $i -lt "$3" ] && ! grep -q "$2" "$1" 2>/dev/null; do
-		sleep 1
-		i=$((i + 1))
-	done
-	grep -q "$2" "$1" 2>/dev/null
-}
 
 # The capture, base64 between markers, for the host to read with tshark.
 dump_file() {
@@ -813,12 +812,13 @@ main() {
 	[ -x "$VMDECK" ] || echo "L1 vmdeck binary missing at $VMDECK"
 	# Rounds, not one scenario N times in a row: a noisy neighbour then
 	# slows both VMMs alike and the ratio stays honest.
-	i=0
-	while [ "$i" -lt "${repeat:-1}" ]; do
+	# The scenarios' loops count with i (sh has no locals).
+	round=0
+	while [ "$round" -lt "${repeat:-1}" ]; do
 		for s in ${scenarios:-$ALL_SCENARIOS}; do
 			run_scenario "$s"
 		done
-		i=$((i + 1))
+		round=$((round + 1))
 	done
 	report_ratio
 }

@@ -1,13 +1,15 @@
 /*
  * l1tool: the one timing and timeout primitive of the L1 guest.
  *
- *   l1tool run [-g GRACE] [-i IDLE] [-e TEXT]... SECONDS CMD [ARG...]
+ *   l1tool run [-g GRACE] [-i IDLE] [-e TEXT]... [-k TEXT]... SECONDS CMD [ARG...]
  *	Runs CMD with stdin on /dev/null (so a VMM never sees the L1 console as
  *	its terminal), stdout and stderr merged, and prints each output line as
  *	"MS| text" with MS the milliseconds since CMD started.  After SECONDS,
  *	or GRACE seconds after a line containing one of the TEXTs (a guest's
  *	last words, such as "reboot: Power down"), the whole process group is
  *	killed: a VMM that misses a power-off fails in seconds, not minutes.
+ *	-k TEXT counts only in a line of the kernel's own log ("[  12.34] ..."),
+ *	not in one that L1's scripts echo for a guest ("[scenario] ...").
  *	-i kills it after IDLE seconds without output (the host uses this on
  *	QEMU running L1, to catch a wedged L1 kernel).
  *	Ends with one line "MS| l1tool: exit N", "MS| l1tool: signal N" or
@@ -48,7 +50,10 @@ struct line_buf {
 	long long deadline_ms;
 	long long grace_ms;
 	long long idle_ms;
-	const char *ends[MAX_ENDS];
+	struct {
+		const char *text;
+		bool kernel_only;
+	} ends[MAX_ENDS];
 	int n_ends;
 };
 
@@ -81,12 +86,20 @@ static void emit(struct line_buf *lb)
 	lb->len = 0;
 }
 
+/* A line of the kernel's own log ("[   12.345678] ..."), not one that a
+ * script echoes for a guest ("[name] ..."). */
+static bool kernel_line(const char *s)
+{
+	return s[0] == '[' && (s[1] == ' ' || isdigit((unsigned char)s[1]));
+}
+
 static void watch_for_end(struct line_buf *lb)
 {
 	lb->buf[lb->len] = '\0';
 	for (int i = 0; i < lb->n_ends; i++) {
 		long long grace_end = now_ms() + lb->grace_ms;
-		if (strstr(lb->buf, lb->ends[i]) && grace_end < lb->deadline_ms)
+		if (strstr(lb->buf, lb->ends[i].text) && (!lb->ends[i].kernel_only || kernel_line(lb->buf)) &&
+		    grace_end < lb->deadline_ms)
 			lb->deadline_ms = grace_end;
 	}
 }
@@ -272,8 +285,8 @@ static long parse_secs(const char *s)
 	return *end || v <= 0 ? -1 : v;
 }
 
-/* Parses "[-g GRACE] [-i IDLE] [-e TEXT]... SECONDS"; returns the index of
- * CMD or -1. */
+/* Parses "[-g GRACE] [-i IDLE] [-e TEXT]... [-k TEXT]... SECONDS"; returns
+ * the index of CMD or -1. */
 static int parse_run_args(int argc, char **argv, struct line_buf *lb, long *secs)
 {
 	int i = 2;
@@ -282,8 +295,10 @@ static int parse_run_args(int argc, char **argv, struct line_buf *lb, long *secs
 			lb->grace_ms = parse_secs(argv[i + 1]) * 1000;
 		else if (!strcmp(argv[i], "-i") && parse_secs(argv[i + 1]) > 0)
 			lb->idle_ms = parse_secs(argv[i + 1]) * 1000;
-		else if (!strcmp(argv[i], "-e") && lb->n_ends < MAX_ENDS)
-			lb->ends[lb->n_ends++] = argv[i + 1];
+		else if ((!strcmp(argv[i], "-e") || !strcmp(argv[i], "-k")) && lb->n_ends < MAX_ENDS) {
+			lb->ends[lb->n_ends].text = argv[i + 1];
+			lb->ends[lb->n_ends++].kernel_only = argv[i][1] == 'k';
+		}
 		else
 			return -1;
 	}
@@ -298,7 +313,7 @@ static int cmd_run(int argc, char **argv)
 	long secs;
 	int cmd = parse_run_args(argc, argv, &lb, &secs);
 	if (cmd < 0) {
-		fprintf(stderr, "usage: l1tool run [-g GRACE] [-i IDLE] [-e TEXT]... SECONDS CMD [ARG...]\n");
+		fprintf(stderr, "usage: l1tool run [-g GRACE] [-i IDLE] [-e TEXT]... [-k TEXT]... SECONDS CMD [ARG...]\n");
 		return 2;
 	}
 	lb.start_ms = now_ms();

@@ -18,8 +18,9 @@
 # started (by l1tool, the same helper L1 uses).  -t is a hard limit on the
 # whole run (default 420 s: three scenarios at their 120 s limit plus boot)
 # and L1 is also killed after 180 s without a line of output (-i), which only a
-# wedged L1 kernel does (a stuck scenario is killed inside L1 at 120 s), so
-# a hang can never hang `make check`.  Long benchmarks raise -i: while L1's
+# wedged L1 kernel does (a stuck scenario is killed inside L1 at 120 s), or
+# 3 s after its kernel reports a soft lockup or an RCU stall, so a hang can
+# never hang `make check`.  Long benchmarks raise -i: while L1's
 # vCPUs are saturated its console output can lag by a minute or more.
 # VMDECK_L1_QEMU_ARGS adds QEMU options for debugging L1 itself, e.g.
 # "-monitor unix:/tmp/l1.mon,server,nowait" or "-s" for gdb.
@@ -83,9 +84,14 @@ stage_payload
 # declare the (host-clock-driven) TCG TSC unstable at boot and fall back to
 # the emulated HPET, which made every L2 boot in that L1 three times slower.
 # MTTCG (one host thread per vCPU) lets L2 really run two vCPUs in parallel.
+# L1's kernel reporting a soft lockup or an RCU stall has broken down for
+# good (seen: stall reports every minute until the run's limit), so L1 is
+# killed 3 s later and test_nested.c runs what it took with it in a fresh
+# L1; keep these signs in step with l1_kernel_broke() there.
 # No exec: the trap must still clean up after QEMU exits.
 # shellcheck disable=SC2086 # VMDECK_L1_QEMU_ARGS is a list of options
-"$CACHE/l1tool" run -i "$idle" "$limit" qemu-system-x86_64 -accel tcg,thread=multi -cpu "$L1_CPU" \
+"$CACHE/l1tool" run -i "$idle" -g 3 -k "soft lockup" -k "rcu_preempt detected stalls" \
+	-k "rcu_preempt self-detected stall" "$limit" qemu-system-x86_64 -accel tcg,thread=multi -cpu "$L1_CPU" \
 	-smp 2 -m 3072 -nographic -no-reboot -nic none \
 	-kernel "$kernel" -initrd "$work/l1.cpio" \
 	-append "console=ttyS0 panic=-1 quiet tsc=reliable $extra" ${VMDECK_L1_QEMU_ARGS:-}

@@ -292,7 +292,9 @@ static bool find_log_line(bool (*match)(const char *text, const void *arg), cons
 static bool l1_kernel_broke(const char *text, const void *unused)
 {
 	(void)unused;
-	static const char *const signs[] = { "soft lockup", "rcu_preempt detected stalls", "Kernel panic" };
+	/* run-l1.sh kills L1 on the first three (keep both lists in step). */
+	static const char *const signs[] = { "soft lockup", "rcu_preempt detected stalls",
+					     "rcu_preempt self-detected stall", "Kernel panic" };
 	if (!strncmp(text, "l1tool: silent for", 18))
 		return true;
 	if (text[0] != '[' || (text[1] != ' ' && (text[1] < '0' || text[1] > '9')))
