@@ -15,6 +15,7 @@ unsigned net_counters(void *net, struct dev_counter *out, unsigned max)
 		{ "rx_dropped", d->rx_dropped, false },
 		{ "rx_errors", d->rx_errors, false },
 		{ "rx_filtered", d->rx_filtered, false },
+		{ "rx_fragmented", d->rx_fragmented, false },
 		{ "tx_packets", d->tx_packets, false },
 		{ "tx_bytes", d->tx_bytes, false },
 		{ "tx_dropped", d->tx_link_down + d->tx_oversized + s.tx_restricted, false },

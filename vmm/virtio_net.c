@@ -5,6 +5,7 @@
 
 #include "src/log.h"
 #include "vmm/virtio_net.h"
+#include "vmm/virtio_net_frag.h"
 
 #define HDR_LEN sizeof(struct virtio_net_hdr)
 #define ETH_HLEN 14
@@ -399,26 +400,52 @@ static void backlog_flush(struct virtio_net *n)
 		virtio_pci_notify(&n->vp, VIRTIO_NET_RXQ);
 }
 
+/* A wanted frame into the guest's buffers, or behind those waiting; with
+ * the lock held. */
+static enum virtio_net_rx rx_deliver(struct virtio_net *n, const uint8_t *frame, size_t len)
+{
+	if (!g_queue_is_empty(&n->backlog))
+		return backlog_add(n, frame, len) ? VIRTIO_NET_RX_QUEUED : VIRTIO_NET_RX_DROPPED;
+	enum rx_result r = rx_write(n, frame, len);
+	if (r == RX_OK) {
+		virtio_pci_notify(&n->vp, VIRTIO_NET_RXQ);
+		return VIRTIO_NET_RX_DELIVERED;
+	}
+	if (r == RX_NO_BUFFERS && backlog_add(n, frame, len))
+		return VIRTIO_NET_RX_QUEUED;
+	if (r == RX_FAILED)
+		count(&n->stats.rx_dropped, 1);
+	return VIRTIO_NET_RX_DROPPED;
+}
+
+struct rx_fragments {
+	struct virtio_net *n;
+	enum virtio_net_rx worst;       /* dropped over queued over delivered */
+};
+
+static void rx_fragment(void *opaque, const uint8_t *frag, size_t len)
+{
+	struct rx_fragments *f = opaque;
+	enum virtio_net_rx r = rx_deliver(f->n, frag, len);
+	if (r > f->worst)
+		f->worst = r;
+}
+
 enum virtio_net_rx virtio_net_receive(struct virtio_net *n, const uint8_t *frame, size_t len)
 {
 	enum virtio_net_rx ret = VIRTIO_NET_RX_DROPPED;
 	pthread_mutex_lock(&n->lock);
+	struct rx_fragments frags = { n, VIRTIO_NET_RX_DELIVERED };
 	if (!n->active || !n->link_up || len < ETH_HLEN || len > n->max_frame) {
 		count(&n->stats.rx_dropped, 1);
 	} else if (!rx_wanted(n, frame)) {
 		count(&n->stats.rx_filtered, 1);
-	} else if (!g_queue_is_empty(&n->backlog)) {
-		ret = backlog_add(n, frame, len) ? VIRTIO_NET_RX_QUEUED : VIRTIO_NET_RX_DROPPED;
+	} else if (!n->driver_mtu && len > VIRTIO_NET_FRAME(VIRTIO_NET_CLASSIC_MTU) &&
+		   virtio_net_frag_ipv4(frame, len, VIRTIO_NET_CLASSIC_MTU, rx_fragment, &frags)) {
+		count(&n->stats.rx_fragmented, 1);
+		ret = frags.worst;
 	} else {
-		enum rx_result r = rx_write(n, frame, len);
-		if (r == RX_OK) {
-			virtio_pci_notify(&n->vp, VIRTIO_NET_RXQ);
-			ret = VIRTIO_NET_RX_DELIVERED;
-		} else if (r == RX_NO_BUFFERS && backlog_add(n, frame, len)) {
-			ret = VIRTIO_NET_RX_QUEUED;
-		} else if (r == RX_FAILED) {
-			count(&n->stats.rx_dropped, 1);
-		}
+		ret = rx_deliver(n, frame, len);
 	}
 	pthread_mutex_unlock(&n->lock);
 	return ret;
@@ -572,6 +599,7 @@ static int activate(struct virtio_pci *vp)
 	n->mrg_rxbuf = virtio_pci_has_feature(vp, VIRTIO_NET_F_MRG_RXBUF);
 	n->tx_csum = virtio_pci_has_feature(vp, VIRTIO_NET_F_CSUM);
 	n->rx_csum = virtio_pci_has_feature(vp, VIRTIO_NET_F_GUEST_CSUM);
+	n->driver_mtu = virtio_pci_has_feature(vp, VIRTIO_NET_F_MTU);
 	n->active = true;
 	vq_enable_kicks(virtio_pci_queue(vp, VIRTIO_NET_RXQ), false);
 	pthread_mutex_unlock(&n->lock);

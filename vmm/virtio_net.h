@@ -75,6 +75,7 @@ struct virtio_net_stats {
 	uint64_t rx_dropped;        /* backlog full, link down, reset, broken queue */
 	uint64_t rx_errors;         /* the guest's buffers cannot hold the frame */
 	uint64_t rx_filtered;       /* not for us by the guest's RX mode and MAC filter */
+	uint64_t rx_fragmented;     /* IPv4 packets split for a driver without the MTU feature */
 	uint64_t tx_packets, tx_bytes;
 	uint64_t tx_link_down;      /* dropped while the link is down */
 	uint64_t tx_oversized;      /* longer than the MTU allows */
@@ -102,6 +103,7 @@ struct virtio_net {
 	pthread_mutex_t lock;           /* rings, filter, backlog, MAC, link */
 	bool active;                    /* DRIVER_OK and not reset since */
 	bool mrg_rxbuf, tx_csum, rx_csum;
+	bool driver_mtu;                /* the driver took VIRTIO_NET_F_MTU */
 	bool link_up;
 	uint8_t config_mac[6];          /* the MAC a reset goes back to */
 	uint8_t mac[6];                 /* the MAC now (the driver may set it) */
@@ -115,10 +117,13 @@ struct virtio_net {
 	struct virtio_net_stats stats;
 };
 
+/* From best to worst: a frame split in fragments reports its worst. */
 enum virtio_net_rx { VIRTIO_NET_RX_DELIVERED, VIRTIO_NET_RX_QUEUED, VIRTIO_NET_RX_DROPPED };
 
 /* MTU: VIRTIO_NET_MIN_MTU..VIRTIO_NET_MAX_MTU, told to the driver in the
- * config space (VIRTIO_NET_F_MTU); longer frames are dropped both ways. */
+ * config space (VIRTIO_NET_F_MTU); longer frames are dropped both ways.  A
+ * driver that does not take the feature gets IPv4 packets longer than the
+ * classic 1500 bytes in fragments (virtio_net_frag.h). */
 struct virtio_net *virtio_net_create(const uint8_t mac[6], unsigned mtu, struct virtio_net_peer peer,
 				     const struct guest_mem *mem, struct irq_router *router,
 				     struct error *err);

@@ -11,6 +11,7 @@
 
 #include "tests/lib/virtio_fake.h"
 #include "vmm/virtio_net.h"
+#include "vmm/virtio_net_frag.h"
 
 #define HDR 12
 #define TEST_MTU 1500
@@ -553,6 +554,100 @@ static void test_rx_oversized_from_peer_and_before_driver_ok_dropped(void **stat
 	stop(t);
 }
 
+/* A UDP packet of 4000 bytes, larger than the classic MTU, from a card
+ * whose MTU is 65520 to a driver that did not take VIRTIO_NET_F_MTU: three
+ * fragments, each with a valid IP header, that put the packet back together. */
+static void test_rx_fragments_ipv4_for_a_driver_without_the_mtu_feature(void **state)
+{
+	struct t *t = start_mtu(ALL_FEATURES & ~F(VIRTIO_NET_F_MTU), VIRTIO_NET_MAX_MTU);
+	uint64_t buf = post_rx(t, 8, 2048);
+	static uint8_t frame[4100];
+	size_t len = udp_frame(frame, MAC, 4000, 17);
+	assert_int_equal(virtio_net_receive(t->n, frame, len), VIRTIO_NET_RX_DELIVERED);
+	static uint8_t data[4100];
+	size_t data_len = 0;
+	uint32_t id, ulen;
+	unsigned n = 0;
+	const uint16_t want_off[] = { 0x2000 | 0, 0x2000 | 185, 370 }, want_len[] = { 1500, 1500, 1068 };
+	while (vfake_used(&t->f, &t->rx, &id, &ulen)) {
+		const uint8_t *f = (uint8_t *)vfake_ptr(&t->f, buf + 2048ull * id) + HDR, *ip = f + 14;
+		struct virtio_net_hdr h;
+		memcpy(&h, f - HDR, HDR);
+		assert_true(n < 3);
+		assert_int_equal(ulen, HDR + 14 + want_len[n]);
+		assert_int_equal(h.flags, 0);                    /* a fragment's L4 sum is not checked */
+		assert_memory_equal(f, frame, 14);
+		assert_int_equal(ip[2] << 8 | ip[3], want_len[n]);
+		assert_int_equal(ip[6] << 8 | ip[7], want_off[n]);
+		assert_int_equal(virtio_net_csum_fold(virtio_net_csum_add(0, ip, 20)), 0);
+		assert_memory_equal(ip + 12, frame + 14 + 12, 8);   /* same addresses */
+		assert_int_equal(ip[4] << 8 | ip[5], frame[18] << 8 | frame[19]);   /* same id */
+		memcpy(data + data_len, ip + 20, want_len[n] - 20u);
+		data_len += want_len[n] - 20u;
+		n++;
+	}
+	assert_int_equal(n, 3);
+	assert_int_equal(data_len, len - 34);
+	assert_memory_equal(data, frame + 34, data_len);
+	struct virtio_net_stats s = stats(t);
+	assert_int_equal(s.rx_fragmented, 1);
+	assert_int_equal(s.rx_packets, 3);
+	stop(t);
+}
+
+/* What is not split: for a driver that took the MTU, a packet with DF set,
+ * or one that is not IPv4, the frame goes whole. */
+static void test_rx_does_not_fragment_what_it_must_not(void **state)
+{
+	static uint8_t frame[4100];
+	size_t len = udp_frame(frame, MAC, 4000, 17);
+	uint32_t id, ulen;
+	for (int c = 0; c < 3; c++) {
+		uint64_t wanted = c == 0 ? ALL_FEATURES : ALL_FEATURES & ~F(VIRTIO_NET_F_MTU);
+		struct t *t = start_mtu(wanted, VIRTIO_NET_MAX_MTU);
+		post_rx(t, 8, 2048);
+		uint8_t *copy = malloc(len);
+		memcpy(copy, frame, len);
+		if (c == 1)
+			copy[14 + 6] |= 0x40;                    /* DF */
+		if (c == 2)
+			copy[12] = 0x86, copy[13] = 0xdd;        /* not IPv4 */
+		assert_int_equal(virtio_net_receive(t->n, copy, len), VIRTIO_NET_RX_DELIVERED);
+		uint32_t total = 0;
+		while (vfake_used(&t->f, &t->rx, &id, &ulen))
+			total += ulen;
+		assert_int_equal(total, HDR + len);
+		struct virtio_net_stats s = stats(t);
+		assert_int_equal(s.rx_packets, 1);
+		assert_int_equal(s.rx_fragmented, 0);
+		free(copy);
+		stop(t);
+	}
+}
+
+/* Splitting a packet that is itself a fragment: the offsets add up and
+ * the last piece keeps MF; IP options and short headers are left alone. */
+static void test_frag_ipv4_of_a_fragment_and_refusals(void **state)
+{
+	static uint8_t frame[3100];
+	size_t len = udp_frame(frame, MAC, 3000, 17);
+	uint8_t *ip = frame + 14;
+	ip[6] = 0x20, ip[7] = 10;                            /* MF, offset 80 bytes */
+	static struct sent got;
+	assert_int_equal(virtio_net_frag_ipv4(frame, len, 1500, record, &got), 3);
+	assert_int_equal(got.frame[0][14 + 6] << 8 | got.frame[0][14 + 7], 0x2000 | 10);
+	assert_int_equal(got.frame[1][14 + 6] << 8 | got.frame[1][14 + 7], 0x2000 | (10 + 185));
+	assert_int_equal(got.frame[2][14 + 6] << 8 | got.frame[2][14 + 7], 0x2000 | (10 + 370));
+	ip[6] = 0, ip[7] = 0;
+	assert_int_equal(virtio_net_frag_ipv4(frame, len, 3100, record, &got), 0);   /* fits */
+	ip[0] = 0x46;                                         /* options */
+	assert_int_equal(virtio_net_frag_ipv4(frame, len, 1500, record, &got), 0);
+	ip[0] = 0x45;
+	assert_int_equal(virtio_net_frag_ipv4(frame, 30, 1500, record, &got), 0);    /* truncated */
+	assert_int_equal(virtio_net_frag_ipv4(frame, len - 1, 1500, record, &got), 0); /* shorter than its length */
+	assert_int_equal(got.n, 3);
+}
+
 static enum virtio_net_rx deliver_to(struct t *t, const uint8_t *dst)
 {
 	uint8_t frame[100];
@@ -799,6 +894,9 @@ int main(void)
 		cmocka_unit_test(test_rx_backlog_is_bounded),
 		cmocka_unit_test(test_rx_buffer_too_small_is_returned_and_counted),
 		cmocka_unit_test(test_rx_oversized_from_peer_and_before_driver_ok_dropped),
+		cmocka_unit_test(test_rx_fragments_ipv4_for_a_driver_without_the_mtu_feature),
+		cmocka_unit_test(test_rx_does_not_fragment_what_it_must_not),
+		cmocka_unit_test(test_frag_ipv4_of_a_fragment_and_refusals),
 		cmocka_unit_test(test_kicks_asked_for_only_when_needed),
 		cmocka_unit_test(test_ctrl_rx_mode_and_mac_filter),
 		cmocka_unit_test(test_ctrl_rejects_what_it_does_not_know),
