@@ -440,7 +440,7 @@ enum virtio_net_rx virtio_net_receive(struct virtio_net *n, const uint8_t *frame
 		count(&n->stats.rx_dropped, 1);
 	} else if (!rx_wanted(n, frame)) {
 		count(&n->stats.rx_filtered, 1);
-	} else if (!n->driver_mtu && len > VIRTIO_NET_FRAME(VIRTIO_NET_CLASSIC_MTU) &&
+	} else if (!n->driver_mtu && len > ETH_HLEN + VIRTIO_NET_CLASSIC_MTU &&
 		   virtio_net_frag_ipv4(frame, len, VIRTIO_NET_CLASSIC_MTU, rx_fragment, &frags)) {
 		count(&n->stats.rx_fragmented, 1);
 		ret = frags.worst;

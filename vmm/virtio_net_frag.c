@@ -51,7 +51,7 @@ unsigned virtio_net_frag_ipv4(const uint8_t *frame, size_t len, unsigned mtu,
 	unsigned flags = be16(ip + 6), offset = flags & IP_OFFSET;
 	size_t data_len = total - IP_HLEN, step = (mtu - IP_HLEN) & ~(size_t)7;
 	uint8_t frag[VIRTIO_NET_FRAME(VIRTIO_NET_CLASSIC_MTU)];
-	if (step > sizeof(frag) - ETH_HLEN - IP_HLEN)
+	if (mtu < IP_HLEN + 8 || step > sizeof(frag) - ETH_HLEN - IP_HLEN)
 		return 0;
 	unsigned n = 0;
 	for (size_t at = 0; at < data_len; at += step, n++) {

@@ -645,6 +645,7 @@ static void test_frag_ipv4_of_a_fragment_and_refusals(void **state)
 	ip[0] = 0x45;
 	assert_int_equal(virtio_net_frag_ipv4(frame, 30, 1500, record, &got), 0);    /* truncated */
 	assert_int_equal(virtio_net_frag_ipv4(frame, len - 1, 1500, record, &got), 0); /* shorter than its length */
+	assert_int_equal(virtio_net_frag_ipv4(frame, len, 27, record, &got), 0);      /* no room for data */
 	assert_int_equal(got.n, 3);
 }
 
