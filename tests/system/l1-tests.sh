@@ -116,13 +116,12 @@ wait_for_line() {
 	grep -q "$2" "$1" 2>/dev/null
 }
 
-# RESULT and METRIC lines also go to a file, for report_ratio.
 result() {
-	echo "RESULT $1 $2 $3" | tee -a "$LOGDIR/console"
+	echo "RESULT $1 $2 $3"
 }
 
 metric() {
-	echo "METRIC $1 $2 $3" | tee -a "$LOGDIR/console"
+	echo "METRIC $1 $2 $3"
 }
 
 # Common verdict for a boot: marker seen, the guest got as far as its
@@ -780,17 +779,6 @@ cmdline_param() {
 	done
 }
 
-# Ratio of the median marker times, from the METRIC lines printed so far.
-report_ratio() {
-	awk '$1 == "METRIC" && $2 == "vmdeck-l2-marker-ms" { v[nv++] = $3 }
-	     $1 == "METRIC" && $2 == "qemu-l2-marker-ms" { q[nq++] = $3 }
-	     function median(a, n,   i, j, t) {
-		for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-		return a[int((n - 1) / 2)]
-	     }
-	     END { if (nv && nq) printf "METRIC vmdeck-qemu-boot-ratio %.2f x\n", median(v, nv) / median(q, nq) }' "$LOGDIR/console"
-}
-
 run_scenario() {
 	fn=scenario_$(echo "$1" | tr '-' '_')
 	if command -v "$fn" >/dev/null 2>&1; then
@@ -802,7 +790,6 @@ run_scenario() {
 
 main() {
 	mkdir -p "$LOGDIR"
-	: >"$LOGDIR/console"
 	scenarios=$(cmdline_param vmdeck.scenarios | tr ',' ' ')
 	repeat=$(cmdline_param vmdeck.repeat)
 	limit=$(cmdline_param vmdeck.timeout)
@@ -820,7 +807,6 @@ main() {
 		done
 		round=$((round + 1))
 	done
-	report_ratio
 }
 
 main "$@"

@@ -60,6 +60,9 @@ static struct {
 	struct result results[MAX_RESULTS];
 	int n_results;
 	bool l1_done;
+	/* The L2 boot times (VMM start to marker) of all boots, for the ratio. */
+	double vmdeck_ms[MAX_RESULTS], qemu_ms[MAX_RESULTS];
+	int n_vmdeck, n_qemu;
 } nested;
 
 /* The scenarios l1-tests.sh runs; keep both lists in step. */
@@ -231,6 +234,37 @@ static const char *unstamp(const char *line, long *ms)
 	return end + 2;
 }
 
+/* Keeps the L2 marker times that the boot scenarios report. */
+static void note_marker(const char *metric)
+{
+	double v;
+	if (sscanf(metric, "METRIC vmdeck-l2-marker-ms %lf", &v) == 1 && nested.n_vmdeck < MAX_RESULTS)
+		nested.vmdeck_ms[nested.n_vmdeck++] = v;
+	else if (sscanf(metric, "METRIC qemu-l2-marker-ms %lf", &v) == 1 && nested.n_qemu < MAX_RESULTS)
+		nested.qemu_ms[nested.n_qemu++] = v;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return v[(n - 1) / 2];
+}
+
+/* vmdeck's L2 boot time over QEMU's, medians over every L1 boot (a fresh
+ * L1 may have run only one of the two). */
+static void report_boot_ratio(void)
+{
+	if (nested.n_vmdeck && nested.n_qemu)
+		printf("METRIC vmdeck-qemu-boot-ratio %.2f x\n",
+		       median(nested.vmdeck_ms, nested.n_vmdeck) / median(nested.qemu_ms, nested.n_qemu));
+}
+
 static void parse_line(const char *stamped)
 {
 	long ms = -1;
@@ -239,8 +273,10 @@ static void parse_line(const char *stamped)
 		return; /* guest output echoed by l1-tests.sh */
 	if ((tag = strstr(line, "RESULT ")))
 		parse_result(tag);
-	else if (!strncmp(line, "METRIC ", 7))
+	else if (!strncmp(line, "METRIC ", 7)) {
 		fputs(line, stdout);
+		note_marker(line);
+	}
 	else if ((tag = strstr(line, "L1-INIT uptime-s "))) {
 		if (ms >= 0)
 			printf("METRIC nested-l1-boot-ms %ld ms\n", ms);
@@ -385,6 +421,7 @@ static void run_tier(void)
 		snprintf(only, sizeof(only), "%s", next);
 	}
 	printf("METRIC nested-l1-retries %d\n", nested.boots - 1);
+	report_boot_ratio();
 }
 
 static int group_setup(void **state)
