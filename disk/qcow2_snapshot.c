@@ -313,13 +313,20 @@ static int add_snapshot(struct qcow2 *s, const char *name, uint64_t vm_clock_ns,
 	return 0;
 }
 
+/* The end of a change to the snapshot trees: the COPIED flags right again
+ * and everything on disk. */
+static int finish_change(struct qcow2 *s)
+{
+	int ret = qcow2_tree_fix_copied(s);
+	return ret ? ret : qcow2_flush_locked(s);
+}
+
 /* A refcount walk that stopped half way (overflow) raised some counts:
  * those are leaks, but the active COPIED flags must follow them, or the
  * image would look corrupt. */
 static int settle_after_failure(struct qcow2 *s, int err)
 {
-	if (!qcow2_tree_fix_copied(s))
-		qcow2_flush_locked(s);
+	finish_change(s);
 	return err;
 }
 
@@ -335,9 +342,7 @@ static int create_locked(struct qcow2 *s, const char *name, uint64_t vm_clock_ns
 	if (!ret)
 		ret = qcow2_rc_sync(s);
 	if (!ret)
-		ret = qcow2_tree_fix_copied(s);
-	if (!ret)
-		ret = qcow2_flush_locked(s);
+		ret = finish_change(s);
 	if (!ret)
 		ret = add_snapshot(s, name, vm_clock_ns, l1_off);
 	if (!ret)
@@ -439,30 +444,13 @@ static int apply_locked(struct qcow2 *s, const struct qcow2_snap *sn)
 		return settle_after_failure(s, ret);
 	}
 	ret = install_l1(s, l1, n, sn->disk_size);
-	if (!ret)
-		ret = qcow2_tree_fix_copied(s);
-	if (!ret)
-		ret = qcow2_flush_locked(s);
-	return ret;
+	return ret ? ret : finish_change(s);
 }
 
-int qcow2_snapshot_apply(struct blk *b, const char *name, struct error *err)
+static int delete_locked(struct qcow2 *s, const struct qcow2_snap *sn)
 {
-	struct qcow2 *s = b->state;
-	pthread_mutex_lock(&s->lock);
-	const struct qcow2_snap *sn = find(s, name);
-	int ret = 0;
-	if (!sn)
-		ret = error_set(err, "'%s' has no snapshot '%s'", b->path, name);
-	else if ((ret = apply_locked(s, sn)))
-		ret = snap_error(b, ret, "apply", name, err);
-	pthread_mutex_unlock(&s->lock);
-	return ret;
-}
-
-static int delete_locked(struct qcow2 *s, uint32_t idx)
-{
-	struct qcow2_snap gone = s->snaps[idx];
+	uint32_t idx = (uint32_t)(sn - s->snaps);
+	struct qcow2_snap gone = *sn;
 	int ret = qcow2_flush_locked(s);
 	if (ret)
 		return ret;
@@ -488,14 +476,13 @@ static int delete_locked(struct qcow2 *s, uint32_t idx)
 	if (!ret && gone.l1_size)
 		ret = qcow2_rc_add(s, gone.l1_offset, (uint64_t)gone.l1_size * 8, -1);
 	snap_free(&gone);
-	if (!ret)
-		ret = qcow2_tree_fix_copied(s);
-	if (!ret)
-		ret = qcow2_flush_locked(s);
-	return ret;
+	return ret ? ret : finish_change(s);
 }
 
-int qcow2_snapshot_delete(struct blk *b, const char *name, struct error *err)
+/* Runs OP on the snapshot NAME (a name or an id) with the lock held; WHAT
+ * names the operation in the error. */
+static int on_snapshot(struct blk *b, const char *name, const char *what,
+		       int (*op)(struct qcow2 *s, const struct qcow2_snap *sn), struct error *err)
 {
 	struct qcow2 *s = b->state;
 	pthread_mutex_lock(&s->lock);
@@ -503,8 +490,18 @@ int qcow2_snapshot_delete(struct blk *b, const char *name, struct error *err)
 	int ret = 0;
 	if (!sn)
 		ret = error_set(err, "'%s' has no snapshot '%s'", b->path, name);
-	else if ((ret = delete_locked(s, (uint32_t)(sn - s->snaps))))
-		ret = snap_error(b, ret, "delete", name, err);
+	else if ((ret = op(s, sn)))
+		ret = snap_error(b, ret, what, name, err);
 	pthread_mutex_unlock(&s->lock);
 	return ret;
+}
+
+int qcow2_snapshot_apply(struct blk *b, const char *name, struct error *err)
+{
+	return on_snapshot(b, name, "apply", apply_locked, err);
+}
+
+int qcow2_snapshot_delete(struct blk *b, const char *name, struct error *err)
+{
+	return on_snapshot(b, name, "delete", delete_locked, err);
 }
