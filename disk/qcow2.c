@@ -172,9 +172,7 @@ static int qcow2_block_status(struct blk *b, uint64_t off, uint64_t len, uint64_
 {
 	struct qcow2 *s = b->state;
 	struct qcow2_extent ext;
-	pthread_mutex_lock(&s->lock);
-	int ret = qcow2_map(s, off, len, &ext);
-	pthread_mutex_unlock(&s->lock);
+	int ret = qcow2_map_locking(s, off, len, &ext);
 	if (ret)
 		return ret;
 	*pnum = ext.len;

@@ -240,6 +240,9 @@ void qcow2_rb_put(const struct qcow2 *s, void *block, uint64_t index, uint64_t v
 
 /* qcow2_map.c */
 int qcow2_map(struct qcow2 *s, uint64_t off, uint64_t max, struct qcow2_extent *ext);
+/* The same, taking s->lock for it: for a look that nothing follows up under
+ * the lock (the answer may be stale once it returns). */
+int qcow2_map_locking(struct qcow2 *s, uint64_t off, uint64_t max, struct qcow2_extent *ext);
 /* Classifies a standard-format L2 entry; -EIO when it is malformed. */
 int qcow2_l2e_classify(const struct qcow2 *s, uint64_t e, enum qcow2_type *type, uint64_t *host);
 uint64_t qcow2_l2e_get(const struct qcow2 *s, const void *table, uint64_t idx);

@@ -247,3 +247,11 @@ int qcow2_l2_for_write(struct qcow2 *s, uint64_t l1i, void **table)
 	*table = t;
 	return 0;
 }
+
+int qcow2_map_locking(struct qcow2 *s, uint64_t off, uint64_t max, struct qcow2_extent *ext)
+{
+	pthread_mutex_lock(&s->lock);
+	int ret = qcow2_map(s, off, max, ext);
+	pthread_mutex_unlock(&s->lock);
+	return ret;
+}

@@ -107,9 +107,7 @@ static int zero_partial(struct blk *b, uint64_t off, uint64_t len)
 {
 	struct qcow2 *s = b->state;
 	struct qcow2_extent ext;
-	pthread_mutex_lock(&s->lock);
-	int ret = qcow2_map(s, off, len, &ext);
-	pthread_mutex_unlock(&s->lock);
+	int ret = qcow2_map_locking(s, off, len, &ext);
 	if (ret)
 		return ret;
 	if (ext.len >= len && (ext.type == QCOW2_ZERO || (ext.type == QCOW2_UNALLOC && !b->backing)))

@@ -458,15 +458,22 @@ static int rename_vm(struct backend *b, const char *from, const char *to, struct
 	return make_from(b, from, to, "rename", vmlib_rename, err);
 }
 
-static int spec(struct backend *b, const char *name, struct be_spec *out, struct error *err)
+/* NAME's definition, for reading. */
+static int load_def(struct local *l, const char *name, struct vmdef *d, struct error *err)
 {
-	struct local *l = L(b);
 	int r = need_vm(l, name, err);
 	if (r)
 		return r;
+	return vmlib_load(&l->lib, name, d, err) < 0 ? BE_EUSER : 0;
+}
+
+static int spec(struct backend *b, const char *name, struct be_spec *out, struct error *err)
+{
+	struct local *l = L(b);
 	struct vmdef d;
-	if (vmlib_load(&l->lib, name, &d, err) < 0)
-		return BE_EUSER;
+	int r = load_def(l, name, &d, err);
+	if (r)
+		return r;
 	memset(out, 0, sizeof(*out));
 	snprintf(out->name, sizeof(out->name), "%s", name);
 	out->cpus = d.cpus;
@@ -569,12 +576,10 @@ static int devices(struct backend *b, const char *name, struct be_device **list,
 	struct local *l = L(b);
 	*list = NULL;
 	*n = 0;
-	int r = need_vm(l, name, err);
+	struct vmdef d;
+	int r = load_def(l, name, &d, err);
 	if (r)
 		return r;
-	struct vmdef d;
-	if (vmlib_load(&l->lib, name, &d, err) < 0)
-		return BE_EUSER;
 	char mem[32];
 	add_device(list, n, "cpu", "%u vCPU%s", d.cpus, d.cpus == 1 ? "" : "s");
 	add_device(list, n, "memory", "%s%s", size_format(d.mem, mem, sizeof(mem)),
