@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -324,4 +325,25 @@ uint8_t *tl_dup(const void *p, size_t len)
 	if (len)
 		memcpy(d, p, len);
 	return d;
+}
+
+unsigned tl_replay_corpus(const char *dir, int (*target)(const uint8_t *data, size_t size))
+{
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	unsigned n = 0;
+	for (struct dirent *e; (e = readdir(d));) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[1024];
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		size_t len;
+		char *buf = tl_read_file(path, &len);
+		assert_non_null(buf);
+		assert_int_equal(target((const uint8_t *)buf, len), 0);
+		free(buf);
+		n++;
+	}
+	closedir(d);
+	return n;
 }

@@ -101,4 +101,9 @@ unsigned tl_count(const char *hay, const char *needle);
  * the end of an input image. */
 uint8_t *tl_dup(const void *p, size_t len);
 
+/* Feeds each file of the fuzz corpus DIR (names starting with '.' skipped)
+ * to TARGET, as libFuzzer replays one, asserting that it returns 0; returns
+ * how many files there were. */
+unsigned tl_replay_corpus(const char *dir, int (*target)(const uint8_t *data, size_t size));
+
 #endif
