@@ -1,4 +1,5 @@
-/* Big-endian loads and stores for on-disk structures (qcow2 is all BE). */
+/* Big-endian loads and stores: on-disk structures (qcow2 is all BE) and
+ * network headers. */
 #ifndef VMDECK_DISK_BE_H
 #define VMDECK_DISK_BE_H
 

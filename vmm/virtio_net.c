@@ -159,7 +159,7 @@ static size_t tx_take(struct virtio_net *n)
 		count(&n->stats.tx_errors, 1);
 		return 0;
 	}
-	if (c->out_len > HDR_LEN + n->max_frame) {
+	if (c->out_len > HDR_LEN + VIRTIO_NET_FRAME(n->mtu)) {
 		count(&n->stats.tx_oversized, 1);
 		return 0;
 	}
@@ -436,7 +436,7 @@ enum virtio_net_rx virtio_net_receive(struct virtio_net *n, const uint8_t *frame
 	enum virtio_net_rx ret = VIRTIO_NET_RX_DROPPED;
 	pthread_mutex_lock(&n->lock);
 	struct rx_fragments frags = { n, VIRTIO_NET_RX_DELIVERED };
-	if (!n->active || !n->link_up || len < ETH_HLEN || len > n->max_frame) {
+	if (!n->active || !n->link_up || len < ETH_HLEN || len > VIRTIO_NET_FRAME(n->mtu)) {
 		count(&n->stats.rx_dropped, 1);
 	} else if (!rx_wanted(n, frame)) {
 		count(&n->stats.rx_filtered, 1);
@@ -665,7 +665,6 @@ struct virtio_net *virtio_net_create(const uint8_t mac[6], unsigned mtu, struct 
 	n->peer = peer;
 	n->link_up = true;
 	n->mtu = mtu;
-	n->max_frame = VIRTIO_NET_FRAME(mtu);
 	memcpy(n->config_mac, mac, 6);
 	memcpy(n->mac, mac, 6);
 	filter_reset(&n->filter);

@@ -107,7 +107,7 @@ struct virtio_net {
 	bool link_up;
 	uint8_t config_mac[6];          /* the MAC a reset goes back to */
 	uint8_t mac[6];                 /* the MAC now (the driver may set it) */
-	unsigned mtu, max_frame;        /* the link's MTU, the longest frame it takes */
+	unsigned mtu;                   /* the link's; frames up to VIRTIO_NET_FRAME(mtu) */
 	struct virtio_net_filter filter;
 	GQueue backlog;                 /* of struct vnet_frame, oldest first */
 	size_t backlog_bytes;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "disk/be.h"
 #include "vmm/virtio_net.h"
 #include "vmm/virtio_net_frag.h"
 
@@ -16,25 +17,14 @@
 #define IP_MF 0x2000
 #define IP_OFFSET 0x1fff
 
-static unsigned be16(const uint8_t *p)
-{
-	return (unsigned)p[0] << 8 | p[1];
-}
-
-static void put_be16(uint8_t *p, unsigned v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 /* The packet's IP length, or 0 when it is not one this file may split. */
 static size_t splittable(const uint8_t *frame, size_t len, unsigned mtu)
 {
-	if (len < ETH_HLEN + IP_HLEN || be16(frame + 12) != 0x0800)
+	if (len < ETH_HLEN + IP_HLEN || be16_get(frame + 12) != 0x0800)
 		return 0;
 	const uint8_t *ip = frame + ETH_HLEN;
-	size_t total = be16(ip + 2);
-	unsigned flags = be16(ip + 6);
+	size_t total = be16_get(ip + 2);
+	unsigned flags = be16_get(ip + 6);
 	if (ip[0] != 0x45 || total <= IP_HLEN || total > len - ETH_HLEN || total <= mtu || (flags & IP_DF) ||
 	    (flags & IP_OFFSET) * 8 + total - IP_HLEN > 0xffff)
 		return 0;
@@ -48,7 +38,7 @@ unsigned virtio_net_frag_ipv4(const uint8_t *frame, size_t len, unsigned mtu,
 	if (!total)
 		return 0;
 	const uint8_t *ip = frame + ETH_HLEN, *data = ip + IP_HLEN;
-	unsigned flags = be16(ip + 6), offset = flags & IP_OFFSET;
+	unsigned flags = be16_get(ip + 6), offset = flags & IP_OFFSET;
 	size_t data_len = total - IP_HLEN, step = (mtu - IP_HLEN) & ~(size_t)7;
 	uint8_t frag[VIRTIO_NET_FRAME(VIRTIO_NET_CLASSIC_MTU)];
 	if (mtu < IP_HLEN + 8 || step > sizeof(frag) - ETH_HLEN - IP_HLEN)
@@ -60,10 +50,10 @@ unsigned virtio_net_frag_ipv4(const uint8_t *frame, size_t len, unsigned mtu,
 		bool more = at + chunk < data_len || (flags & IP_MF);
 		uint8_t *fip = frag + ETH_HLEN;
 		memcpy(frag, frame, ETH_HLEN + IP_HLEN);
-		put_be16(fip + 2, (unsigned)(IP_HLEN + chunk));
-		put_be16(fip + 6, (more ? IP_MF : 0) | (unsigned)(offset + at / 8));
-		put_be16(fip + 10, 0);
-		put_be16(fip + 10, virtio_net_csum_fold(virtio_net_csum_add(0, fip, IP_HLEN)));
+		be16_put(fip + 2, (uint16_t)(IP_HLEN + chunk));
+		be16_put(fip + 6, (uint16_t)((more ? IP_MF : 0) | (offset + at / 8)));
+		be16_put(fip + 10, 0);
+		be16_put(fip + 10, virtio_net_csum_fold(virtio_net_csum_add(0, fip, IP_HLEN)));
 		memcpy(fip + IP_HLEN, data + at, chunk);
 		emit(opaque, frag, ETH_HLEN + IP_HLEN + chunk);
 	}

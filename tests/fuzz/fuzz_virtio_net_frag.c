@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "disk/be.h"
 #include "vmm/virtio_net.h"
 #include "vmm/virtio_net_frag.h"
 
@@ -32,31 +33,26 @@ struct reassembly {
 	uint8_t data[65536];
 };
 
-static unsigned be16(const uint8_t *p)
-{
-	return (unsigned)p[0] << 8 | p[1];
-}
-
 static void take(void *opaque, const uint8_t *frag, size_t len)
 {
 	struct reassembly *r = opaque;
 	const uint8_t *ip = frag + 14, *orig = r->frame + 14;
 	FUZZ_CHECK(!r->last_seen && len >= 14 + 20 + 1 && len <= 14 + (size_t)r->mtu);
 	FUZZ_CHECK(!memcmp(frag, r->frame, 14));                      /* Ethernet header */
-	FUZZ_CHECK(ip[0] == 0x45 && be16(ip + 2) == len - 14);
+	FUZZ_CHECK(ip[0] == 0x45 && be16_get(ip + 2) == len - 14);
 	FUZZ_CHECK(!memcmp(ip + 4, orig + 4, 2));                     /* ID */
 	FUZZ_CHECK(ip[8] == orig[8] && ip[9] == orig[9] && !memcmp(ip + 12, orig + 12, 8));
 	FUZZ_CHECK(virtio_net_csum_fold(virtio_net_csum_add(0, ip, 20)) == 0);
-	unsigned flags = be16(ip + 6), first = be16(orig + 6) & 0x1fff;
+	unsigned flags = be16_get(ip + 6), first = be16_get(orig + 6) & 0x1fff;
 	FUZZ_CHECK(!(flags & 0x4000));
 	FUZZ_CHECK((size_t)((flags & 0x1fff) - first) * 8 == r->next);
-	size_t chunk = len - 34, total = be16(orig + 2) - 20;
+	size_t chunk = len - 34, total = be16_get(orig + 2) - 20;
 	FUZZ_CHECK(r->next + chunk <= total);
 	memcpy(r->data + r->next, ip + 20, chunk);
 	r->next += chunk;
 	bool last = r->next == total;
 	FUZZ_CHECK(last || chunk % 8 == 0);
-	FUZZ_CHECK(!!(flags & 0x2000) == (!last || (be16(orig + 6) & 0x2000)));
+	FUZZ_CHECK(!!(flags & 0x2000) == (!last || (be16_get(orig + 6) & 0x2000)));
 	r->last_seen = last;
 	r->n++;
 }

@@ -60,7 +60,7 @@ static void no_irq(void *ctx, unsigned gsi, int level) {}
 static void peer_tx(void *opaque, const uint8_t *frame, size_t len)
 {
 	struct fuzz_state *s = opaque;
-	if (len < 14 || len > s->n->max_frame)
+	if (len < 14 || len > VIRTIO_NET_FRAME(s->n->mtu))
 		abort();                         /* the device let a bad frame out */
 	s->frames++;
 	if (s->echo) {
