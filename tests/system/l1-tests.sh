@@ -104,16 +104,18 @@ last_words() {
 	grep -v '| l1tool: ' "$LOG" | tail -n 1 | cut -d' ' -f2- | cut -c1-160
 }
 
-# Waits up to $3 seconds for text $2 in the log $1 of a guest that
-# run_guest boots in the background; gives up once l1tool has said its last
-# word there (the guest is gone, the line will not come).
+# Waits up to $3 seconds for text $2 in the file $1; in a guest's log
+# (run_guest), gives up once l1tool has said its last word there: the guest
+# is gone, the line will not come.
 wait_for_line() {
-	i=0
-	while [ $i -lt "$3" ] && ! grep -q "$2" "$1" 2>/dev/null && ! grep -q "| l1tool: " "$1" 2>/dev/null; do
-		sleep 1
-		i=$((i + 1))
+	n=0
+	while [ "$n" -lt $(($3 * 10)) ]; do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		grep -q "| l1tool: " "$1" 2>/dev/null && return 1
+		usleep 100000
+		n=$((n + 1))
 	done
-	grep -q "$2" "$1" 2>/dev/null
+	return 1
 }
 
 result() {
@@ -283,17 +285,6 @@ scenario_qemu_diskbench() {
 
 # ---- the VM library with a real Linux (vmdeck new/start/console/list/kill) ----
 
-# lib_wait TEXT SECONDS FILE: waits until FILE holds TEXT.
-lib_wait() {
-	i=0
-	while [ "$i" -lt "$2" ]; do
-		grep -q "$1" "$3" 2>/dev/null && return 0
-		sleep 1
-		i=$((i + 1))
-	done
-	return 1
-}
-
 lib_state() {
 	"$VMDECK" list 2>/dev/null | awk '$1 == "l2" { print $2 }'
 }
@@ -374,7 +365,7 @@ scenario_vmdeck_library() {
 		metric vmdeck-library-shell-ms $(($(l1tool now) - t0)) ms
 		sleep 2
 		printf 'echo LIB-$((6 * 7))\n' >&3
-		lib_wait "LIB-42" 30 "$out" || why="$why the shell did not answer through vmdeck console;"
+		wait_for_line "$out" "LIB-42" 30 || why="$why the shell did not answer through vmdeck console;"
 		printf 'exit\n' >&3          # the shell ends and L2 powers off
 		exec 3>&-
 		lib_wait_state stopped 60 || why="$why state after power-off '$(lib_state)';"
@@ -601,19 +592,6 @@ ctl_num() {
 	"$VMDECK" ctl "$1" "$2" 2>/dev/null | tr -d ' \n' | grep -o "\"$3\":[0-9]*" | head -n 1 | cut -d: -f2
 }
 
-# Waits up to $2 seconds for a line matching $1 in $LOG.
-wait_line() {
-	n=0
-	while [ "$n" -lt $(($2 * 10)) ]; do
-		grep -q "$1" "$LOG" 2>/dev/null && return 0
-		# l1tool's last word: the guest is gone, the line will not come.
-		grep -q "| l1tool: exit" "$LOG" 2>/dev/null && return 1
-		usleep 100000
-		n=$((n + 1))
-	done
-	return 1
-}
-
 uptime_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 
 # |$1 - $2| <= $3 percent of $2
@@ -644,7 +622,7 @@ scenario_vmdeck_balloon_ctl() {
 	LOG=$LOGDIR/$name.log
 	start_balloon_guest
 	# A guest L1 lost before the test began boots once more (see l2_lost).
-	if ! wait_line "L2 filled-mb" "$TIMEOUT" && l2_lost "$VMDECK"; then
+	if ! wait_for_line "$LOG" "L2 filled-mb" "$TIMEOUT" && l2_lost "$VMDECK"; then
 		wait "$bg"
 		note_lost_l2 "$name"
 		start_balloon_guest
@@ -652,7 +630,7 @@ scenario_vmdeck_balloon_ctl() {
 	why=""
 	detail=""
 	late=""
-	if ! wait_line "L2 filled-mb" "$TIMEOUT"; then
+	if ! wait_for_line "$LOG" "L2 filled-mb" "$TIMEOUT"; then
 		why="the guest never touched its memory;"
 	else
 		# Two stats intervals: the report after the memory was freed.
@@ -737,7 +715,7 @@ scenario_qemu_balloon_reference() {
 	bg=$!
 	why=""
 	done_ms=""
-	if ! wait_line "L2 filled-mb" "$TIMEOUT"; then
+	if ! wait_for_line "$LOG" "L2 filled-mb" "$TIMEOUT"; then
 		why="the guest never touched its memory;"
 	else
 		sleep 3
